@@ -1,0 +1,5 @@
+import sys
+
+from electrovox.cli import main
+
+sys.exit(main())

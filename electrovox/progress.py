@@ -1,0 +1,53 @@
+"""Progress reporting shared by the numerical cores, the CLI and the VTK algorithms.
+
+A core function takes ``progress=None`` or a callable ``progress(fraction, message=None)`` with
+``fraction`` in [0, 1].  The CLI passes :func:`cli_bar` (a bar on stderr); a VTK algorithm
+passes its own ``UpdateProgress``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def report(progress, fraction: float, message: str | None = None) -> None:
+    if progress is not None:
+        progress(min(max(float(fraction), 0.0), 1.0), message)
+
+
+class cli_bar:
+    """A progress bar on stderr (tqdm when installed), used as a callable and a context manager."""
+
+    def __init__(self, desc: str, quiet: bool = False):
+        self.quiet = quiet
+        self._bar = None
+        self._last = 0
+        if not quiet:
+            try:
+                from tqdm import tqdm
+                self._bar = tqdm(total=1000, desc=desc, file=sys.stderr, leave=False,
+                                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")
+            except ImportError:
+                self._desc = desc
+
+    def __call__(self, fraction: float, message: str | None = None) -> None:
+        if self.quiet:
+            return
+        n = int(round(1000 * fraction))
+        if self._bar is not None:
+            if n > self._last:
+                self._bar.update(n - self._last)
+                self._last = n
+            if message:
+                self._bar.set_postfix_str(message, refresh=False)
+        elif n - self._last >= 100 or n == 1000:
+            self._last = n
+            print(f"{self._desc}: {n // 10}%", file=sys.stderr)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self._bar is not None:
+            self._bar.close()
+        return False
