@@ -93,6 +93,8 @@ def cmd_info(args) -> dict:
 
 def cmd_convert(args) -> dict:
     from electrovox.io import write_volume
+    from electrovox.io.atomic import check_writable
+    check_writable(args.output, force=args.force)  # fail before a long read, not after it
     labels = True if args.labels else (False if args.image else None)
     vol = _read(args, args.input, labels=labels)
     vol.with_step("convert", input=str(args.input), output=str(args.output))

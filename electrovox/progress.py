@@ -8,6 +8,7 @@ passes its own ``UpdateProgress``.
 from __future__ import annotations
 
 import sys
+import time
 
 
 def report(progress, fraction: float, message: str | None = None) -> None:
@@ -25,10 +26,13 @@ class cli_bar:
         if not quiet:
             try:
                 from tqdm import tqdm
-                self._bar = tqdm(total=1000, desc=desc, file=sys.stderr, leave=False,
-                                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")
+                # delay: work that ends within a second (or fails at once on bad input) shows no
+                # bar, so an error stays the one line on stderr that scripts can read
+                self._bar = tqdm(total=1000, desc=desc, file=sys.stderr, leave=False, delay=1.0,
+                                 mininterval=0.5, bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")
             except ImportError:
                 self._desc = desc
+                self._t0 = time.monotonic()
 
     def __call__(self, fraction: float, message: str | None = None) -> None:
         if self.quiet:
@@ -40,7 +44,7 @@ class cli_bar:
                 self._last = n
             if message:
                 self._bar.set_postfix_str(message, refresh=False)
-        elif n - self._last >= 100 or n == 1000:
+        elif n - self._last >= 100 and time.monotonic() - self._t0 > 1.0:
             self._last = n
             print(f"{self._desc}: {n // 10}%", file=sys.stderr)
 
