@@ -87,7 +87,7 @@ def check_labels(labels: np.ndarray, legend: dict[int, str], source, *, legend_g
     if labels.dtype.kind in "if" and (labels < 0).any():
         raise BadInput(source, "labels contain negative values",
                        "labels must be phase ids 0..255; fix the export or the legend")
-    present = [int(v) for v in np.flatnonzero(np.bincount(np.asarray(labels).ravel().astype(np.int64)))]
+    present = [int(v) for v in np.flatnonzero(label_counts(labels))]
     unknown = sorted(set(present) - set(legend))
     if unknown:
         raise BadInput(source, f"label values {unknown} are not in the legend {legend_to_text(legend)}",
@@ -102,8 +102,31 @@ def check_labels(labels: np.ndarray, legend: dict[int, str], source, *, legend_g
                        "phases are needed", "check the segmentation or the file")
 
 
+def label_counts(labels: np.ndarray, slab_voxels: int = 1 << 24) -> np.ndarray:
+    """Voxel count of each label value 0..max, shape (max + 1,), int64.
+
+    Counted slab by slab along z so that a large (possibly memory-mapped) volume never gets a
+    full-size int64 copy (np.bincount casts its input to intp: 8x the memory of uint8 labels).
+    Values must be non-negative integers (checked by :func:`check_labels`).
+    """
+    a = np.asarray(labels)
+    if a.ndim < 3:
+        a = a.reshape((1, 1, -1))
+    per_z = max(1, a[0].size)
+    step = max(1, slab_voxels // per_z)
+    counts = np.zeros(256 if a.dtype == np.uint8 else 1, np.int64)
+    for z0 in range(0, a.shape[0], step):
+        c = np.bincount(a[z0:z0 + step].ravel().astype(np.intp, copy=False))
+        if c.size > counts.size:
+            c[:counts.size] += counts
+            counts = c.astype(np.int64)
+        else:
+            counts[:c.size] += c
+    return counts
+
+
 def phase_fractions(labels: np.ndarray, legend: dict[int, str]) -> dict[str, float]:
     """Volume fraction of each legend phase (counts / total voxels), by phase name."""
-    counts = np.bincount(np.asarray(labels).ravel(), minlength=256 if labels.dtype == np.uint8 else 0)
+    counts = label_counts(labels)
     total = float(labels.size)
     return {name: float(counts[i] / total) if i < counts.size else 0.0 for i, name in sorted(legend.items())}
