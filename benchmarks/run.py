@@ -58,7 +58,7 @@ def main(argv):
     for name in names or BENCHMARKS:
         print(f"== {name}", file=sys.stderr)
         out = subprocess.run([sys.executable, str(HERE / f"{name}.py"), *extra], check=True,
-                             capture_output=True, text=True).stdout
+                             stdout=subprocess.PIPE, text=True).stdout  # stderr: progress, errors
         print(out)
         stamp = f"Run {datetime.date.today().isoformat()} on {machine()}."
         args = " -- " + " ".join(extra) if extra else ""

@@ -3,7 +3,7 @@
 Mapping (architecture.md): array ``[z, y, x]`` (C order) is VTK's point order for dimensions
 ``(nx, ny, nz)``; spacing and origin go to VTK in ``(x, y, z)`` order, in micrometres; the
 voxel values are a point-data array named ``volume.name`` with the volume's exact dtype; the
-legend, provenance and metadata travel as field-data string arrays holding JSON.
+legend, provenance and metadata (array ``evx_metadata``) travel as field-data string arrays holding JSON.
 
 Works with ParaView's VTK (9.2+) and the ``vtk`` wheel; only ``vtkmodules`` is imported.
 PyVista is imported lazily (pip runtime only).
@@ -24,7 +24,9 @@ __all__ = ["volume_to_vtk", "vtk_to_volume", "volume_to_pyvista", "pyvista_to_vo
            "loaded_from_vtk", "FIELD_NAMES"]
 
 #: field-data string arrays written beside the voxel values (JSON text each)
-FIELD_NAMES = ("legend", "provenance", "metadata")
+# "evx_metadata", not "metadata": VTK's legacy serialisation (ParaView's transport between MPI
+# ranks and pvserver) takes a field array named "metadata" for its METADATA keyword and drops it.
+FIELD_NAMES = ("legend", "provenance", "evx_metadata")
 
 
 def _string_array(name: str, text: str) -> vtkStringArray:
@@ -39,7 +41,7 @@ def volume_to_vtk(volume: Volume) -> vtkImageData:
 
     Dimensions ``(nx, ny, nz)``, spacing/origin ``volume.spacing_xyz`` / ``origin_xyz`` (um),
     one point-data array named ``volume.name`` (active scalars) with the array's dtype, and
-    field-data string arrays ``legend`` (only for label volumes), ``provenance`` and ``metadata``.
+    field-data string arrays ``legend`` (only for label volumes), ``provenance`` and ``evx_metadata``.
     """
     a = volume.array
     if a.dtype == np.bool_:
@@ -59,7 +61,7 @@ def volume_to_vtk(volume: Volume) -> vtkImageData:
     if volume.legend is not None:
         fd.AddArray(_string_array("legend", legend_to_json(volume.legend)))
     fd.AddArray(_string_array("provenance", to_json(volume.provenance)))
-    fd.AddArray(_string_array("metadata", to_json(volume.metadata)))
+    fd.AddArray(_string_array("evx_metadata", to_json(volume.metadata)))
     return image
 
 
@@ -149,7 +151,8 @@ def loaded_from_vtk(image, array_name: str | None = None, source="vtkImageData")
         raise BadInput(source, f"its stored legend is not valid JSON ({exc})",
                        "give the legend with --legend id=name,...") from None
     return Loaded(array=array, spacing=(sz, sy, sx), origin=origin, legend=legend, name=name,
-                  metadata=json_or_empty(_field_text(image, "metadata"), dict),
+                  metadata=json_or_empty(_field_text(image, "evx_metadata")
+                                         or _field_text(image, "metadata"), dict),
                   provenance=json_or_empty(_field_text(image, "provenance"), list),
                   spacing_source="vtk")
 

@@ -1,0 +1,119 @@
+"""ElectroVox ParaView plugin: readers for TIFF stacks and ElectroVox netCDF, the Phase Legend filter.
+
+Thin by design: names, properties and documentation only.  The work is done by the VTK algorithms
+in ``filters/readers.py`` and ``filters/phase_legend.py`` (usable without ParaView).
+
+Loading: ``bin/electrovox-paraview`` / ``-pvbatch`` / ``-pvpython`` put this folder on
+PV_PLUGIN_PATH (ParaView loads every .py file there, so this file stays alone in it), or in a
+script ``LoadPlugin("<checkout>/filters/pvplugin/ElectroVox.py", remote=False, ns=globals())``.
+Then, in ``paraview.simple``: ``OpenDataFile("x.tif")`` / ``OpenDataFile("x.nc")`` pick the
+readers, ``EVXTIFFStackReader(FileName=...)``, ``EVXnetCDFReader(FileName=...)``,
+``EVXPhaseLegend(Input=...)``.
+"""
+
+import os
+import sys
+
+try:
+    import electrovox  # noqa: F401
+except ImportError:  # loaded by path without the launchers' PYTHONPATH: use this checkout
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    import electrovox  # noqa: F401
+
+from paraview.util.vtkAlgorithm import smdomain, smhint, smproperty, smproxy
+
+from electrovox.filters.phase_legend import PhaseLegend
+from electrovox.filters.readers import THICKNESS_AXES, NetCDFReader, TiffStackReader
+
+paraview_plugin_name = "ElectroVox"
+paraview_plugin_version = electrovox.__version__
+
+
+def _doc(text):
+    """A <Documentation> element for a property (used like a domain decorator)."""
+    return smdomain.xml(f"<Documentation>{_esc(text)}</Documentation>")
+
+
+def _proxy_doc(text):
+    """Class decorator (below @smproxy...): the proxy's <Documentation> element."""
+    def decorate(cls):
+        cls._pvsm_property_xmls = [f"<Documentation>{_esc(text)}</Documentation>"]
+        return cls
+    return decorate
+
+
+def _esc(text):
+    return " ".join(str(text).split()).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_AXES_XML = ('<EnumerationDomain name="enum">'
+             + "".join(f'<Entry value="{i}" text="{a}"/>' for i, a in enumerate(THICKNESS_AXES))
+             + "</EnumerationDomain>")
+
+
+@smproxy.reader(name="EVXTIFFStackReader", label="EVX TIFF Stack Reader",
+                extensions="tif tiff", file_description="ElectroVox TIFF stack")
+@_proxy_doc("Reads a (multi-page) TIFF stack as an image volume in micrometres. Give the voxel size "
+            "when the file stores none, and a legend for a label volume.")
+class EVXTIFFStackReader(TiffStackReader):
+    @smproperty.stringvector(name="FileName", panel_visibility="never")
+    @smdomain.filelist()
+    @smhint.filechooser(extensions="tif tiff", file_description="ElectroVox TIFF stack")
+    def SetFileName(self, name):
+        super().SetFileName(name)
+
+    @smproperty.doublevector(name="VoxelSize", label="Voxel Size", default_values=[0.0, 0.0, 0.0])
+    @_doc("Voxel size along the file's x, y, z in micrometres (e.g. 0.0152 0.0152 0.1 for PFIB-SEM). "
+          "0 0 0 takes it from the file's metadata (ImageJ, OME); required when the file stores none.")
+    def SetVoxelSize(self, x, y, z):
+        super().SetVoxelSize(x, y, z)
+
+    @smproperty.stringvector(name="Legend", default_values="")
+    @_doc("Phase of each label id, e.g. 0=pore,1=am,2=cbd (names: pore, cbd, am, crack, separator, "
+          "collector). Empty: as stored in the file, else greyscale; 'default': labels with the "
+          "legend stored in the file, else the default legend.")
+    def SetLegend(self, text):
+        super().SetLegend(text)
+
+    @smproperty.intvector(name="ThicknessAxis", label="Thickness Axis", default_values=0)
+    @smdomain.xml(_AXES_XML)
+    @_doc("The file's axis along the electrode thickness (current collector to separator); "
+          "it becomes z.")
+    def SetThicknessAxis(self, index):
+        super().SetThicknessAxis(THICKNESS_AXES[int(index)])
+
+
+@smproxy.reader(name="EVXnetCDFReader", label="EVX netCDF Reader",
+                extensions="nc", file_description="ElectroVox netCDF")
+@_proxy_doc("Reads an ElectroVox netCDF4 file (dimensions z, y, x in micrometres; labels with their "
+            "legend, or greyscale) as an image volume.")
+class EVXnetCDFReader(NetCDFReader):
+    @smproperty.stringvector(name="FileName", panel_visibility="never")
+    @smdomain.filelist()
+    @smhint.filechooser(extensions="nc", file_description="ElectroVox netCDF")
+    def SetFileName(self, name):
+        super().SetFileName(name)
+
+    @smproperty.stringvector(name="Variable", default_values="")
+    @_doc("The data variable to read (labels, image, truth, ...). Empty: labels when present, else image.")
+    def SetVariable(self, name):
+        super().SetVariable(name)
+
+
+@smproxy.filter(name="EVXPhaseLegend", label="EVX Phase Legend")
+@smproperty.input(name="Input", port_index=0)
+@smdomain.datatype(dataTypes=["vtkImageData"], composite_data_supported=False)
+@_proxy_doc("Attaches the phase legend of a label volume to its field data (legend JSON, phase ids, "
+            "names, display names, colours, volume fractions, annotation pairs) for colour maps, "
+            "annotations and scripts. The voxels are not copied.")
+class EVXPhaseLegend(PhaseLegend):
+    @smproperty.stringvector(name="ArrayName", label="Array Name", default_values="labels")
+    @_doc("The label array (point data, integer phase ids).")
+    def SetArrayName(self, name):
+        super().SetArrayName(name)
+
+    @smproperty.stringvector(name="Legend", default_values="")
+    @_doc("Phase of each label id, e.g. 0=pore,1=am,2=cbd, or 'default'. Empty: the legend stored "
+          "with the input, else the default legend.")
+    def SetLegend(self, text):
+        super().SetLegend(text)

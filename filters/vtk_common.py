@@ -1,0 +1,85 @@
+"""Helpers shared by ElectroVox's VTK algorithms (filters/readers.py, filters/phase_legend.py).
+
+Only VTK's own Python modules (``vtkmodules``) are used, so the algorithms run in ParaView's VTK
+(Debian's ParaView) and in the ``vtk`` wheel of the pip runtime alike.
+"""
+
+from __future__ import annotations
+
+from vtkmodules.vtkCommonCore import vtkDoubleArray, vtkIntArray, vtkOutputWindow, vtkStringArray
+
+#: how CLI-worded fixes read inside ParaView (the properties that play the flags' role)
+_PROPERTY_HINTS = {
+    "--voxel-um": "VoxelSize, X Y Z in um",
+    "--legend": "Legend",
+    "--thickness-axis": "ThicknessAxis",
+    "--variable": "Variable",
+}
+
+
+def report_error(source: str, message: str) -> None:
+    """Report an error the VTK way (vtkErrorMacro's channel): ParaView's Output Messages window,
+    stderr in pvpython/pvbatch and plain VTK.  No traceback."""
+    vtkOutputWindow.GetInstance().DisplayErrorText(f"ERROR: ElectroVox {source}: {message}\n")
+
+
+def report_warning(source: str, message: str) -> None:
+    vtkOutputWindow.GetInstance().DisplayWarningText(f"Warning: ElectroVox {source}: {message}\n")
+
+
+def for_properties(message: str) -> str:
+    """A BadInput message with its CLI flags explained as the algorithm's properties."""
+    hints = [f"{flag} is {prop}" for flag, prop in _PROPERTY_HINTS.items() if flag in message]
+    if not hints:
+        return message
+    return f"{message.rstrip('.')} (as a property: {'; '.join(hints)})."
+
+
+def progress_callback(algorithm):
+    """A ``progress(fraction, message=None)`` callable (electrovox.progress) driving UpdateProgress."""
+    def progress(fraction, message=None):
+        algorithm.UpdateProgress(min(max(float(fraction), 0.0), 1.0))
+    return progress
+
+
+def string_array(name: str, values) -> vtkStringArray:
+    arr = vtkStringArray()
+    arr.SetName(name)
+    for v in values:
+        arr.InsertNextValue(str(v))
+    return arr
+
+
+def int_array(name: str, values) -> vtkIntArray:
+    arr = vtkIntArray()
+    arr.SetName(name)
+    for v in values:
+        arr.InsertNextValue(int(v))
+    return arr
+
+
+def double_array(name: str, rows, components: int = 1) -> vtkDoubleArray:
+    arr = vtkDoubleArray()
+    arr.SetName(name)
+    arr.SetNumberOfComponents(components)
+    for row in rows:
+        if components == 1:
+            arr.InsertNextValue(float(row))
+        else:
+            arr.InsertNextTuple([float(x) for x in row])
+    return arr
+
+
+def field_string(data, name: str) -> str | None:
+    """The first value of field-data array ``name`` (a string array, or a char array as some
+    writers store text) of a vtkDataObject, or None when absent."""
+    fd = data.GetFieldData() if data is not None else None
+    arr = fd.GetAbstractArray(name) if fd is not None else None
+    if arr is None or arr.GetNumberOfTuples() == 0:
+        return None
+    if isinstance(arr, vtkStringArray):
+        return str(arr.GetValue(0))
+    if arr.GetDataTypeAsString() in ("char", "signed char", "unsigned char"):
+        n = arr.GetNumberOfValues()
+        return bytes(int(arr.GetValue(i)) & 0xFF for i in range(n)).decode("utf-8", "replace").rstrip("\0")
+    return str(arr.GetVariantValue(0).ToString())
