@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(q)
     _add_common(q)
     q.set_defaults(func=cmd_convert)
+
+    from electrovox.cli_phantom import add_parsers as add_phantom
+    add_phantom(sub, _add_common, _add_input_options)
     return p
 
 
