@@ -22,6 +22,7 @@ except ImportError:  # loaded by path without the launchers' PYTHONPATH: use thi
 
 from paraview.util.vtkAlgorithm import smdomain, smhint, smproperty, smproxy
 
+from electrovox.filters.phantoms import CyclingFilter, ElectrodePhantomSource, FibsemImageFilter
 from electrovox.filters.phase_legend import PhaseLegend
 from electrovox.filters.readers import THICKNESS_AXES, NetCDFReader, TiffStackReader
 
@@ -117,3 +118,109 @@ class EVXPhaseLegend(PhaseLegend):
           "with the input, else the default legend.")
     def SetLegend(self, text):
         super().SetLegend(text)
+
+
+_MORPH_XML = ('<EnumerationDomain name="enum"><Entry value="0" text="slurry"/>'
+              '<Entry value="1" text="dry"/></EnumerationDomain>')
+
+
+@smproxy.source(name="EVXElectrodePhantom", label="EVX Electrode Phantom")
+@_proxy_doc("A synthetic labelled NMC cathode with known truth: polydisperse secondary particles packed "
+            "with calendering overlap, cracks inside particles, carbon-binder domain at necks and on "
+            "surfaces (slurry or dry morphology). Outputs labels (default legend) and particle ids.")
+class EVXElectrodePhantom(ElectrodePhantomSource):
+    @smproperty.doublevector(name="SizeUm", label="Size (um)", default_values=[40.0, 40.0, 40.0])
+    @_doc("Box size X Y Z in micrometres (z = electrode thickness).")
+    def SetSizeUm(self, x, y, z):
+        super().SetSizeUm(x, y, z)
+
+    @smproperty.doublevector(name="VoxelUm", label="Voxel Size (um)", default_values=[0.5, 0.5, 0.5])
+    @_doc("Voxel size X Y Z in micrometres.")
+    def SetVoxelUm(self, x, y, z):
+        super().SetVoxelUm(x, y, z)
+
+    @smproperty.intvector(name="Seed", default_values=0)
+    def SetSeed(self, n):
+        super().SetSeed(n)
+
+    @smproperty.doublevector(name="Active", label="Active Fraction", default_values=0.58)
+    def SetActive(self, f):
+        super().SetActive(f)
+
+    @smproperty.doublevector(name="Cbd", label="CBD Fraction", default_values=0.09)
+    def SetCbd(self, f):
+        super().SetCbd(f)
+
+    @smproperty.doublevector(name="Cracks", label="Crack Fraction", default_values=0.04)
+    def SetCracks(self, f):
+        super().SetCracks(f)
+
+    @smproperty.intvector(name="CbdMorphology", label="CBD Morphology", default_values=0)
+    @smdomain.xml(_MORPH_XML)
+    def SetCbdMorphology(self, m):
+        super().SetCbdMorphology(int(m))
+
+    @smproperty.doublevector(name="D50Um", label="D50 (um)", default_values=10.0)
+    def SetD50Um(self, d):
+        super().SetD50Um(d)
+
+    @smproperty.doublevector(name="MaxOverlap", label="Max Calendering Overlap", default_values=0.2)
+    def SetMaxOverlap(self, f):
+        super().SetMaxOverlap(f)
+
+
+@smproxy.filter(name="EVXCyclingTransform", label="EVX Cycling Transform")
+@smproperty.input(name="Input", port_index=0)
+@smdomain.datatype(dataTypes=["vtkImageData"], composite_data_supported=False)
+@_proxy_doc("Replays cycling damage on a label volume: crack volume grows by CrackGrowth (relative), "
+            "the active material-CBD contact area drops by ContactLoss (relative). The achieved changes "
+            "are in the field data 'cycling_report'.")
+class EVXCyclingTransform(CyclingFilter):
+    @smproperty.doublevector(name="CrackGrowth", label="Crack Growth", default_values=0.24)
+    def SetCrackGrowth(self, r):
+        super().SetCrackGrowth(r)
+
+    @smproperty.doublevector(name="ContactLoss", label="Contact Loss", default_values=0.20)
+    def SetContactLoss(self, r):
+        super().SetContactLoss(r)
+
+    @smproperty.intvector(name="Seed", default_values=0)
+    def SetSeed(self, n):
+        super().SetSeed(n)
+
+
+@smproxy.filter(name="EVXFIBSEMImagePhantom", label="EVX FIBSEM Image Phantom")
+@smproperty.input(name="Input", port_index=0)
+@smdomain.datatype(dataTypes=["vtkImageData"], composite_data_supported=False)
+@_proxy_doc("Renders a PFIB-SEM-like greyscale stack from a label volume (grey levels, grain and CBD "
+            "texture, anisotropic blur, noise at a given SNR, curtaining, drift, pore-back) on its own "
+            "voxel grid, with the exact labels on that grid as 'truth'.")
+class EVXFIBSEMImagePhantom(FibsemImageFilter):
+    @smproperty.doublevector(name="VoxelNm", label="Image Voxel (nm)", default_values=[50.0, 50.0, 100.0])
+    @_doc("Image voxel size X Y Z in nanometres (PFIB-SEM: 15.2 15.2 100; coarser is faster).")
+    def SetVoxelNm(self, x, y, z):
+        super().SetVoxelNm(x, y, z)
+
+    @smproperty.doublevector(name="Snr", label="SNR", default_values=8.0)
+    @_doc("(mean AM - mean pore) / noise sigma at mid grey.")
+    def SetSnr(self, s):
+        super().SetSnr(s)
+
+    @smproperty.intvector(name="Seed", default_values=0)
+    def SetSeed(self, n):
+        super().SetSeed(n)
+
+    @smproperty.intvector(name="PoreBack", label="Pore-back Artifact", default_values=1)
+    @smdomain.xml('<BooleanDomain name="bool"/>')
+    def SetPoreBack(self, on):
+        super().SetPoreBack(on)
+
+    @smproperty.intvector(name="Curtaining", default_values=1)
+    @smdomain.xml('<BooleanDomain name="bool"/>')
+    def SetCurtaining(self, on):
+        super().SetCurtaining(on)
+
+    @smproperty.intvector(name="Drift", label="Brightness Drift", default_values=1)
+    @smdomain.xml('<BooleanDomain name="bool"/>')
+    def SetDrift(self, on):
+        super().SetDrift(on)
