@@ -119,6 +119,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size-mb", type=float, default=1024)
     ap.add_argument("--dir", default=None, help="scratch folder (default: a temporary one, removed after)")
+    ap.add_argument("--repeats", type=int, default=2,
+                    help="runs of every case; the fastest counts (page cache and disk write-back vary)")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     nbytes = int(args.size_mb * 2**20)
@@ -127,19 +129,23 @@ def main():
         return
     work = Path(args.dir or tempfile.mkdtemp(prefix="evx-bench-io-"))
     work.mkdir(parents=True, exist_ok=True)
-    rows = []
+    by = {}
     try:
-        for case, name in CASES:
-            r = subprocess.run([sys.executable, __file__, "--size-mb", str(args.size_mb), "--child", case,
-                                str(work / name)], stdout=subprocess.PIPE, text=True, check=True)
-            rows.append(json.loads(r.stdout.strip().splitlines()[-1]))
-            print(f"  {case}: {rows[-1]['MB_s']:.0f} MB/s", file=sys.stderr)
+        for _ in range(max(1, args.repeats)):
+            for case, name in CASES:
+                r = subprocess.run([sys.executable, __file__, "--size-mb", str(args.size_mb), "--child", case,
+                                    str(work / name)], stdout=subprocess.PIPE, text=True, check=True)
+                row = json.loads(r.stdout.strip().splitlines()[-1])
+                print(f"  {case}: {row['MB_s']:.0f} MB/s", file=sys.stderr)
+                if case not in by or row["seconds"] < by[case]["seconds"]:
+                    by[case] = row
     finally:
         if args.dir is None:
             shutil.rmtree(work, ignore_errors=True)
-    by = {r["case"]: r for r in rows}
+    rows = [by[c] for c, _ in CASES]
     vol_mb = rows[0]["MB"]
-    print(f"Volume: {vol_mb:.0f} MB uint8 greyscale, [z, y, x]; netCDF zlib level 4 + shuffle, "
+    print(f"Best of {max(1, args.repeats)} runs per case. "
+          f"Volume: {vol_mb:.0f} MB uint8 greyscale, [z, y, x]; netCDF zlib level 4 + shuffle, "
           "~4 MiB chunks of whole slices")
     print()
     print("| case | MB/s | seconds | peak RSS MB | peak RSS / volume | peer MB/s | ElectroVox / peer |")
