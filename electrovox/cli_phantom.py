@@ -106,10 +106,12 @@ def cmd_image(args) -> dict:
         kw["slice_axis"] = "zyx".index(args.slice_axis)
     with cli_bar("imaging", quiet=args.quiet) as bar:
         out = simulate_fibsem(vol.array, vol.spacing, progress=bar, **kw)
-    img = Volume(out["image"], image_spacing, origin=vol.origin, name="image",
+    # the image grid starts at the labels' first voxel face: its first centre is offset from theirs
+    origin = tuple(o + d for o, d in zip(vol.origin, out["report"]["image_origin_offset_um"], strict=True))
+    img = Volume(out["image"], image_spacing, origin=origin, name="image",
                  metadata={"phantom_image": out["report"]}, provenance=list(vol.provenance))
     img.with_step("phantom image", input=str(args.input), **{k: v for k, v in kw.items()})
-    truth = Volume.labels(out["truth"], image_spacing, vol.legend, name="truth")
+    truth = Volume.labels(out["truth"], image_spacing, vol.legend, name="truth", origin=origin)
     _write(args, args.output, img, extra={"truth": truth})
     res = {"input": str(args.input), "output": str(args.output), **img.summary(), "report": out["report"]}
     if not args.json:

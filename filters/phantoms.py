@@ -272,8 +272,10 @@ class FibsemImageFilter(_Cached):
     def RequestInformation(self, request, inInfo, outInfo):
         in_info = inInfo[0].GetInformationObject(0)
         shape, spacing = self._image_grid(in_info)
-        _set_info(outInfo.GetInformationObject(0), shape, spacing,
-                  tuple(in_info.Get(vtkDataObject.ORIGIN()))[::-1])
+        sp_in = tuple(in_info.Get(vtkDataObject.SPACING()))[::-1]
+        origin = [o + s / 2 - d / 2 for o, s, d in
+                  zip(tuple(in_info.Get(vtkDataObject.ORIGIN()))[::-1], spacing, sp_in, strict=True)]
+        _set_info(outInfo.GetInformationObject(0), shape, spacing, origin)
         return 1
 
     def RequestUpdateExtent(self, request, inInfo, outInfo):
@@ -298,7 +300,9 @@ class FibsemImageFilter(_Cached):
                     kw["drift"] = 0.0
                 out = simulate_fibsem(vol.array, vol.spacing, image_spacing=spacing, snr=p["snr"],
                                       seed=p["seed"], progress=progress_callback(self), **kw)
-                img = Volume(out["image"], spacing, origin=vol.origin, name="image",
+                origin = tuple(o + d for o, d in zip(vol.origin, out["report"]["image_origin_offset_um"],
+                                                     strict=True))
+                img = Volume(out["image"], spacing, origin=origin, name="image",
                              metadata={"phantom_image": out["report"]})
                 result = volume_to_vtk(img)
                 add_point_array(result, "truth", Volume.labels(out["truth"], spacing, vol.legend))
