@@ -50,7 +50,8 @@ def cmd_electrode(args) -> dict:
                                  separator_um=args.separator_um, collector_um=args.collector_um,
                                  periodic=args.periodic, progress=bar)
     vol = Volume.labels(out["labels"], spacing, metadata={"phantom": out["report"]})
-    vol.with_step("phantom electrode", **{k: v for k, v in vars(args).items() if k not in ("func",)})
+    skip = ("func", "command", "phantom_command", "json", "quiet", "debug", "force")
+    vol.with_step("phantom electrode", **{k: v for k, v in vars(args).items() if k not in skip})
     _write(args, args.output, vol, extra={"particles": out["particles"]})
     res = {"output": str(args.output), **vol.summary(), "report": out["report"]}
     if not args.json:
