@@ -72,10 +72,16 @@ def cmd_cycle(args) -> dict:
             particles = read_volume(args.input, spacing=spacing, variable="particles", labels=False).array
         except BadInput:
             particles = None  # not a generator file: cracks grow within am+crack regions
+    # a generator file records its crack grains' seed: growth then follows the same grain boundaries
+    gen = vol.metadata.get("phantom", {}) if isinstance(vol.metadata.get("phantom"), dict) else {}
+    params = gen.get("parameters", {})
+    grain_seed = None
+    if not params.get("separator_um") and not params.get("collector_um"):
+        grain_seed = params.get("sub_seeds", {}).get("cracks")
     with cli_bar("cycling", quiet=args.quiet) as bar:
         out = cycle_electrode(vol.array, vol.spacing, crack_growth=args.crack_growth,
                               contact_loss=args.contact_loss, seed=args.seed, particles=particles,
-                              progress=bar)
+                              grain_seed=grain_seed, progress=bar)
     new = Volume.labels(out["labels"], vol.spacing, vol.legend, origin=vol.origin,
                         metadata={**vol.metadata, "cycling": out["report"]}, provenance=list(vol.provenance))
     new.with_step("phantom cycle", input=str(args.input), crack_growth=args.crack_growth,

@@ -18,7 +18,8 @@ _ID = {name: i for i, name in DEFAULT_LEGEND.items()}
 
 
 def cycle_electrode(labels, spacing, *, crack_growth: float, contact_loss: float, seed: int = 0,
-                    particles=None, min_width_vox: int = 2, progress=None) -> dict:
+                    particles=None, grain_seed: int | None = None, min_width_vox: int = 2,
+                    progress=None) -> dict:
     """Apply cycling damage to a pristine label volume.
 
     Parameters
@@ -30,6 +31,8 @@ def cycle_electrode(labels, spacing, *, crack_growth: float, contact_loss: float
     seed : random seed (deterministic)
     particles : optional int32 particle id map (0 = none) from the generator; where given, cracks
         grow within their own particle only
+    grain_seed : the seed the generator's cracks used for their grains (its report's
+        ``parameters.sub_seeds.cracks``): growth then follows the same grain boundaries
     min_width_vox : minimum crack width in voxels for new crack voxels
 
     Returns dict with ``labels`` (uint8, new array) and ``report`` (JSON-ready: requested and
@@ -52,14 +55,21 @@ def cycle_electrode(labels, spacing, *, crack_growth: float, contact_loss: float
         if not crack.any():
             raise ValueError("the volume has no crack voxels to grow (crack_growth needs cracks)")
         new_crack = grow_cracks(part, crack, spacing, relative_growth=crack_growth, seed=seed,
-                                min_width_vox=min_width_vox)
+                                min_width_vox=min_width_vox, grain_seed=grain_seed)
         new_crack &= (am | crack)  # only particle voxels can crack
         lab[new_crack & am] = _ID["crack"]
     am = lab == _ID["am"]
     report(progress, 0.55, "detaching CBD")
 
     if contact_loss > 0:
-        new_cbd, _ = detach_cbd(am, cbd, spacing, relative_contact_loss=contact_loss, seed=seed + 1)
+        # the loss is relative to the pristine contact; crack growth may already have taken a
+        # little (am voxels next to CBD that cracked), so ask detach_cbd for what remains
+        a_now = float(contact_area_faces(am, cbd, spacing))
+        target = (1.0 - contact_loss) * before["contact_area_am_cbd_um2"]
+        loss_now = min(max(1.0 - target / a_now, 0.0), 0.99) if a_now > 0 else 0.0
+        # removed CBD is re-added only in pore space (never inside cracks)
+        new_cbd, _ = detach_cbd(am, cbd, spacing, relative_contact_loss=loss_now, seed=seed + 1,
+                                free=lab == _ID["pore"])
         lab[cbd & ~new_cbd] = _ID["pore"]
         lab[new_cbd & ~cbd] = _ID["cbd"]
     cbd = lab == _ID["cbd"]
