@@ -129,12 +129,12 @@ _MORPH_XML = ('<EnumerationDomain name="enum"><Entry value="0" text="slurry"/>'
             "with calendering overlap, cracks inside particles, carbon-binder domain at necks and on "
             "surfaces (slurry or dry morphology). Outputs labels (default legend) and particle ids.")
 class EVXElectrodePhantom(ElectrodePhantomSource):
-    @smproperty.doublevector(name="SizeUm", label="Size (um)", default_values=[40.0, 40.0, 40.0])
+    @smproperty.doublevector(name="SizeUm", label="Size Um", default_values=[40.0, 40.0, 40.0])
     @_doc("Box size X Y Z in micrometres (z = electrode thickness).")
     def SetSizeUm(self, x, y, z):
         super().SetSizeUm(x, y, z)
 
-    @smproperty.doublevector(name="VoxelUm", label="Voxel Size (um)", default_values=[0.5, 0.5, 0.5])
+    @smproperty.doublevector(name="VoxelUm", label="Voxel Um", default_values=[0.5, 0.5, 0.5])
     @_doc("Voxel size X Y Z in micrometres.")
     def SetVoxelUm(self, x, y, z):
         super().SetVoxelUm(x, y, z)
@@ -143,28 +143,28 @@ class EVXElectrodePhantom(ElectrodePhantomSource):
     def SetSeed(self, n):
         super().SetSeed(n)
 
-    @smproperty.doublevector(name="Active", label="Active Fraction", default_values=0.58)
+    @smproperty.doublevector(name="ActiveFraction", label="Active Fraction", default_values=0.58)
     def SetActive(self, f):
         super().SetActive(f)
 
-    @smproperty.doublevector(name="Cbd", label="CBD Fraction", default_values=0.09)
+    @smproperty.doublevector(name="CBDFraction", label="CBD Fraction", default_values=0.09)
     def SetCbd(self, f):
         super().SetCbd(f)
 
-    @smproperty.doublevector(name="Cracks", label="Crack Fraction", default_values=0.04)
+    @smproperty.doublevector(name="CrackFraction", label="Crack Fraction", default_values=0.04)
     def SetCracks(self, f):
         super().SetCracks(f)
 
-    @smproperty.intvector(name="CbdMorphology", label="CBD Morphology", default_values=0)
+    @smproperty.intvector(name="CBDMorphology", label="CBD Morphology", default_values=0)
     @smdomain.xml(_MORPH_XML)
     def SetCbdMorphology(self, m):
         super().SetCbdMorphology(int(m))
 
-    @smproperty.doublevector(name="D50Um", label="D50 (um)", default_values=10.0)
+    @smproperty.doublevector(name="D50Um", label="D50 Um", default_values=10.0)
     def SetD50Um(self, d):
         super().SetD50Um(d)
 
-    @smproperty.doublevector(name="MaxOverlap", label="Max Calendering Overlap", default_values=0.2)
+    @smproperty.doublevector(name="MaxOverlap", label="Max Overlap", default_values=0.2)
     def SetMaxOverlap(self, f):
         super().SetMaxOverlap(f)
 
@@ -196,12 +196,12 @@ class EVXCyclingTransform(CyclingFilter):
             "texture, anisotropic blur, noise at a given SNR, curtaining, drift, pore-back) on its own "
             "voxel grid, with the exact labels on that grid as 'truth'.")
 class EVXFIBSEMImagePhantom(FibsemImageFilter):
-    @smproperty.doublevector(name="VoxelNm", label="Image Voxel (nm)", default_values=[50.0, 50.0, 100.0])
+    @smproperty.doublevector(name="VoxelNm", label="Voxel Nm", default_values=[50.0, 50.0, 100.0])
     @_doc("Image voxel size X Y Z in nanometres (PFIB-SEM: 15.2 15.2 100; coarser is faster).")
     def SetVoxelNm(self, x, y, z):
         super().SetVoxelNm(x, y, z)
 
-    @smproperty.doublevector(name="Snr", label="SNR", default_values=8.0)
+    @smproperty.doublevector(name="SNR", label="SNR", default_values=8.0)
     @_doc("(mean AM - mean pore) / noise sigma at mid grey.")
     def SetSnr(self, s):
         super().SetSnr(s)
@@ -210,7 +210,7 @@ class EVXFIBSEMImagePhantom(FibsemImageFilter):
     def SetSeed(self, n):
         super().SetSeed(n)
 
-    @smproperty.intvector(name="PoreBack", label="Pore-back Artifact", default_values=1)
+    @smproperty.intvector(name="PoreBack", label="Pore Back", default_values=1)
     @smdomain.xml('<BooleanDomain name="bool"/>')
     def SetPoreBack(self, on):
         super().SetPoreBack(on)
@@ -220,7 +220,7 @@ class EVXFIBSEMImagePhantom(FibsemImageFilter):
     def SetCurtaining(self, on):
         super().SetCurtaining(on)
 
-    @smproperty.intvector(name="Drift", label="Brightness Drift", default_values=1)
+    @smproperty.intvector(name="Drift", default_values=1)
     @smdomain.xml('<BooleanDomain name="bool"/>')
     def SetDrift(self, on):
         super().SetDrift(on)
