@@ -53,6 +53,8 @@ from scipy.spatial import cKDTree
 
 from electrovox.errors import BadInput
 from electrovox.progress import report
+from electrovox.solvers.phantoms._common import rng as _rng
+from electrovox.solvers.phantoms._common import spacing3 as _spacing
 
 #: Morphology presets (um).  ``fibril_radius_um`` is raised to the coarsest voxel size so that
 #: fibrils stay at least two voxels across (and 6-connected).
@@ -73,20 +75,6 @@ NECK_WINDOW_UM = 1.0
 NECK_POWER = 3.0
 #: Contact-loss patches: typical radius (um) of the detached patches.
 PATCH_RADIUS_UM = 2.0
-
-
-def _rng(seed: int, *key: int) -> np.random.Generator:
-    return np.random.default_rng([int(seed) & 0xFFFFFFFF, *key])
-
-
-def _spacing(spacing) -> np.ndarray:
-    s = np.asarray(spacing, dtype=float).reshape(-1)
-    if s.size == 1:
-        s = np.repeat(s, 3)
-    if s.size != 3 or not np.all(np.isfinite(s)) or np.any(s <= 0):
-        raise BadInput("spacing", f"voxel size {tuple(np.ravel(spacing))} is not three positive numbers",
-                       "give (dz, dy, dx) in micrometres")
-    return s
 
 
 def _mask(a, name: str) -> np.ndarray:

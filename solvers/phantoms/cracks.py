@@ -73,6 +73,8 @@ from scipy.spatial import Delaunay, cKDTree
 
 from electrovox.errors import BadInput
 from electrovox.progress import report
+from electrovox.solvers.phantoms._common import rng as _rng
+from electrovox.solvers.phantoms._common import spacing3 as _spacing
 
 #: Cracks of closed particles stay within this share of the particle radius from the centre.
 ENCLOSED_RADIUS = 0.8
@@ -91,21 +93,6 @@ _SLAB_VOXELS = 4_000_000
 
 # ----------------------------------------------------------------------------------------------
 # small helpers
-
-
-def _rng(seed: int, *key: int) -> np.random.Generator:
-    """Independent, deterministic streams for the parts of the algorithm (grains, facets, ...)."""
-    return np.random.default_rng([int(seed) & 0xFFFFFFFF, *key])
-
-
-def _spacing(spacing) -> np.ndarray:
-    s = np.asarray(spacing, dtype=float).reshape(-1)
-    if s.size == 1:
-        s = np.repeat(s, 3)
-    if s.size != 3 or not np.all(np.isfinite(s)) or np.any(s <= 0):
-        raise BadInput("spacing", f"voxel size {tuple(np.ravel(spacing))} is not three positive numbers",
-                       "give (dz, dy, dx) in micrometres")
-    return s
 
 
 def crack_width_um(spacing, min_width_vox: int = 2) -> float:
