@@ -69,6 +69,7 @@ CASES = ["pack-evx", "pack-porespy", "electrode-evx", "image-evx"]
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", nargs="+", type=int, default=[256, 512])
+    ap.add_argument("--timeout", type=int, default=1200, help="seconds a case may run (default 1200)")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -77,8 +78,14 @@ def main():
     rows = []
     for n in args.sizes:
         for case in CASES:
-            r = subprocess.run([sys.executable, __file__, "--child", case, str(n)], stdout=subprocess.PIPE,
-                               text=True)
+            try:
+                r = subprocess.run([sys.executable, __file__, "--child", case, str(n)], stdout=subprocess.PIPE,
+                                   text=True, timeout=args.timeout)
+            except subprocess.TimeoutExpired:
+                rows.append({"case": case, "n": n, "seconds": float("nan"), "peak_rss_MB": float("nan"),
+                             "error": f"stopped after {args.timeout} s"})
+                print(f"  {case} {n}^3: stopped after {args.timeout} s", file=sys.stderr)
+                continue
             if r.returncode != 0:
                 rows.append({"case": case, "n": n, "seconds": float("nan"), "peak_rss_MB": float("nan"),
                              "error": f"exit {r.returncode}"})
