@@ -135,7 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=cmd_convert)
 
     from electrovox.cli_phantom import add_parsers as add_phantom
+    from electrovox.cli_quantify import add_parsers as add_quantify
     add_phantom(sub, _add_common, _add_input_options)
+    add_quantify(sub, _add_common, _add_input_options)
     return p
 
 

@@ -24,6 +24,7 @@ from paraview.util.vtkAlgorithm import smdomain, smhint, smproperty, smproxy
 
 from electrovox.filters.phantoms import CyclingFilter, ElectrodePhantomSource, FibsemImageFilter
 from electrovox.filters.phase_legend import PhaseLegend
+from electrovox.filters.quantification import ComponentsFilter, QuantifyFilter
 from electrovox.filters.readers import THICKNESS_AXES, NetCDFReader, TiffStackReader
 
 paraview_plugin_name = "ElectroVox"
@@ -224,3 +225,38 @@ class EVXFIBSEMImagePhantom(FibsemImageFilter):
     @smdomain.xml('<BooleanDomain name="bool"/>')
     def SetDrift(self, on):
         super().SetDrift(on)
+
+
+@smproxy.filter(name="EVXQuantify", label="EVX Quantify")
+@smproperty.input(name="Input", port_index=0)
+@smdomain.datatype(dataTypes=["vtkImageData"], composite_data_supported=False)
+@_proxy_doc("All metrics of a label volume: phase fractions, crack fraction of particles, interface areas "
+            "and specific surfaces, particle-CBD contact, CBD aggregates, electronically isolated active "
+            "material, dead pores (output 0, a table for the spreadsheet view), and the phase-fraction "
+            "profiles along the thickness (output 1, for a line chart).")
+class EVXQuantify(QuantifyFilter):
+    @smproperty.intvector(name="Connectivity", default_values=6)
+    @smdomain.xml('<EnumerationDomain name="enum"><Entry value="6" text="6 (faces)"/>'
+                  '<Entry value="18" text="18 (edges)"/><Entry value="26" text="26 (corners)"/>'
+                  '</EnumerationDomain>')
+    def SetConnectivity(self, n):
+        super().SetConnectivity(n)
+
+
+@smproxy.filter(name="EVXConnectedComponents", label="EVX Connected Components")
+@smproperty.input(name="Input", port_index=0)
+@smdomain.datatype(dataTypes=["vtkImageData"], composite_data_supported=False)
+@_proxy_doc("Connected components of one phase: point array component_id (0 outside the phase; colour it "
+            "with a categorical map) and a field-data summary (count, largest share, percolation).")
+class EVXConnectedComponents(ComponentsFilter):
+    @smproperty.stringvector(name="Phase", default_values="cbd")
+    @_doc("Phase name: pore, cbd, am, crack, separator or collector.")
+    def SetPhase(self, name):
+        super().SetPhase(name)
+
+    @smproperty.intvector(name="Connectivity", default_values=6)
+    @smdomain.xml('<EnumerationDomain name="enum"><Entry value="6" text="6 (faces)"/>'
+                  '<Entry value="18" text="18 (edges)"/><Entry value="26" text="26 (corners)"/>'
+                  '</EnumerationDomain>')
+    def SetConnectivity(self, n):
+        super().SetConnectivity(n)

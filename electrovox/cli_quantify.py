@@ -1,0 +1,87 @@
+"""`electrovox quantify` and `electrovox compare`: metrics of label volumes (thin CLI layer).
+
+The numbers come from :func:`electrovox.filters.quantify.report.quantify_all`; comparison from
+:func:`electrovox.filters.quantify.compare.compare`.
+"""
+
+from __future__ import annotations
+
+from electrovox.progress import cli_bar
+
+
+def _quantify_file(args, path) -> dict:
+    from electrovox.cli import _read
+    from electrovox.filters.quantify.report import quantify_all
+    vol = _read(args, path, labels=True)
+    with cli_bar(f"quantifying {path}", quiet=args.quiet) as bar:
+        metrics = quantify_all(vol.array, vol.legend, vol.spacing, connectivity=args.connectivity,
+                               origin=vol.origin[0], progress=bar)
+    return {"file": str(path), **vol.summary(), **metrics}
+
+
+def _print_metrics(m: dict) -> None:
+    def pct(v):
+        return "n/a" if v is None else f"{100 * v:.2f} %"
+    print(m["file"])
+    print("  fractions: " + ", ".join(f"{k} {pct(v)}" for k, v in m["fractions"].items() if v))
+    print(f"  crack fraction of particles: {pct(m['crack_fraction_of_particles'])}")
+    print(f"  am-cbd contact / particle surface: {pct(m['contact_area_am_cbd_per_am_area'])}")
+    print("  specific surface (1/um): " + ", ".join(f"{k} {v:.4f}" for k, v in m["specific_surface_um-1"].items()))
+    print(f"  largest CBD aggregate: {pct(m['cbd_largest_aggregate_fraction'])} of the CBD "
+          f"({m['cbd_aggregates']} aggregates, {m['connectivity']}-connected)")
+    print(f"  electronically isolated am: {pct(m['isolated_am_fraction'])}; dead pores: "
+          f"{pct(m['dead_pore_fraction'])}")
+
+
+def cmd_quantify(args) -> dict:
+    out = _quantify_file(args, args.file)
+    if not args.json:
+        _print_metrics(out)
+    return out
+
+
+def cmd_compare(args) -> dict:
+    from electrovox.filters.quantify.compare import compare
+    results = [_quantify_file(args, p) for p in args.files]
+    names = [str(p) for p in args.files]
+    keep = ("fractions", "crack_fraction_of_particles", "contact_area_am_cbd_per_am_area",
+            "specific_surface_um-1", "interface_areas_um2", "cbd_largest_aggregate_fraction",
+            "cbd_percolating_fraction", "isolated_am_fraction", "dead_pore_fraction")
+    table = compare([{k: r[k] for k in keep if k in r} for r in results], names)
+    out = {"inputs": results, "reference": names[0], **table}
+    if not args.json:
+        for r in results:
+            _print_metrics(r)
+        print(f"relative change against {names[0]}:")
+        for name, changes in out["relative_change"].items():
+            if name == names[0]:
+                continue
+            print(f"  {name}:")
+            for key in ("crack_fraction_of_particles", "contact_area_am_cbd_per_am_area", "fractions.am",
+                        "fractions.cbd", "fractions.pore", "fractions.crack", "cbd_largest_aggregate_fraction"):
+                if key in changes and changes[key] is not None:
+                    print(f"    {key}: {100 * changes[key]:+.2f} %")
+    return out
+
+
+def add_parsers(sub, add_common, add_input_options) -> None:
+    q = sub.add_parser("quantify", help="volume fractions, profiles, interface areas, cracks, CBD connectivity",
+                       description="All metrics of a label volume: phase fractions and profiles along the "
+                                   "thickness, crack fraction of particles, interface areas and specific "
+                                   "surfaces (accurate estimator), the study's particle-CBD contact, CBD "
+                                   "aggregates, electronically isolated active material, dead pores.")
+    q.add_argument("file", metavar="LABELS")
+    q.add_argument("--connectivity", type=int, choices=[6, 18, 26], default=6,
+                   help="voxel connectivity of components (default 6: faces)")
+    add_input_options(q)
+    add_common(q)
+    q.set_defaults(func=cmd_quantify)
+
+    q = sub.add_parser("compare", help="metrics of several volumes and their relative change against the first",
+                       description="Quantify A, B, C... (e.g. pristine, cycled 4.4 V, cycled 4.7 V) and report "
+                                   "every metric per input and its relative change (x - x_A) / x_A.")
+    q.add_argument("files", nargs="+", metavar="LABELS")
+    q.add_argument("--connectivity", type=int, choices=[6, 18, 26], default=6)
+    add_input_options(q)
+    add_common(q)
+    q.set_defaults(func=cmd_compare)
