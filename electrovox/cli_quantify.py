@@ -6,7 +6,17 @@ The numbers come from :func:`electrovox.filters.quantify.report.quantify_all`; c
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from electrovox.progress import cli_bar
+
+
+def _num(v):
+    """A JSON-safe number: NaN (no reference value) becomes None."""
+    v = float(v)
+    return None if math.isnan(v) else v
 
 
 def _quantify_file(args, path) -> dict:
@@ -48,7 +58,13 @@ def cmd_compare(args) -> dict:
             "specific_surface_um-1", "interface_areas_um2", "cbd_largest_aggregate_fraction",
             "cbd_percolating_fraction", "isolated_am_fraction", "dead_pore_fraction")
     table = compare([{k: r[k] for k in keep if k in r} for r in results], names)
-    out = {"inputs": results, "reference": names[0], **table}
+    metrics = [str(m) for m in table["metric"]]
+    relative = {names[0]: {m: 0.0 for m in metrics}}
+    for name in names[1:]:
+        relative[name] = {m: _num(v) for m, v in zip(metrics, table[f"{name}.rel_change"], strict=True)}
+    out = {"inputs": results, "reference": names[0], "relative_change": relative,
+           "table": {k: [_num(v) if not isinstance(v, str) else v for v in np.asarray(col).tolist()]
+                     for k, col in table.items()}}
     if not args.json:
         for r in results:
             _print_metrics(r)

@@ -13,7 +13,8 @@ Combines :mod:`fractions`, :mod:`surfaces` and :mod:`connectivity` into one JSON
 - ``cbd_percolating_fraction``: CBD in aggregates touching both the collector and separator sides
 - ``isolated_am_fraction``: active material without an electronic path (am + cbd) to z = 0
 - ``dead_pore_fraction``: electrolyte space (pore + crack) not connected to the separator side
-- ``profiles``: {"position_um": [...], phase: [...]} along the thickness (z), from the collector
+- ``profiles``: {"z_um": [...], "slice": [...], "voxels": [...], phase: [...]}: each phase's fraction per
+  slice along the thickness (z), positions in um from the current collector
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def quantify_all(labels, legend, spacing, *, connectivity: int = 6, axis: str = 
     step("surfaces", 0.6)
 
     if _present(legend, "cbd"):
-        cbd = conn.component_table(labels, legend, "cbd", spacing, connectivity=connectivity)
+        # max_rows: the per-component table is capped (its summary always covers every component)
+        cbd = conn.component_table(labels, legend, "cbd", spacing, connectivity=connectivity, max_rows=10000)
         out["cbd_largest_aggregate_fraction"] = cbd["largest_share"]
         out["cbd_percolating_fraction"] = cbd["percolating_share"]
         out["cbd_aggregates"] = cbd["count"]
