@@ -18,7 +18,7 @@ from electrovox import __version__
 from electrovox.errors import BadInput
 from electrovox.phases import parse_legend
 from electrovox.progress import cli_bar
-from electrovox.volume import voxel_um_to_spacing
+from electrovox.volume import jsonable, voxel_um_to_spacing
 
 # uint8/uint16 volumes with at most this many distinct values, all in the default legend, are
 # taken as labels by `info` when no legend is given (with a notice); greyscale otherwise.
@@ -141,21 +141,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _json_safe(obj):
-    """Strict JSON: numpy scalars/arrays to Python, NaN and infinities to null."""
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _json_safe(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
-
-
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -176,7 +161,7 @@ def main(argv=None) -> int:
         return 1
     if getattr(args, "json", False) and out is not None:
         out.setdefault("wall_s", round(time.perf_counter() - t0, 3))
-        json.dump(_json_safe(out), sys.stdout, allow_nan=False)
+        json.dump(jsonable(out), sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
     return 0
 

@@ -176,13 +176,22 @@ def voxel_um_to_spacing(values) -> tuple[float, float, float] | None:
     return (vals[2], vals[1], vals[0])
 
 
-def _jsonable(obj):
+def jsonable(obj):
+    """A strict-JSON-ready copy: numpy scalars and arrays to Python, NaN/inf to None, unknown
+    objects to their string."""
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
     if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        obj = obj.item()
+    if isinstance(obj, float):
+        return obj if np.isfinite(obj) else None
+    if isinstance(obj, (str, int, bool)) or obj is None:
         return obj
     return str(obj)
+
+
+_jsonable = jsonable

@@ -23,6 +23,7 @@ from vtkmodules.vtkCommonDataModel import vtkImageData, vtkTable
 
 from electrovox.errors import BadInput
 from electrovox.filters.vtk_common import progress_callback, report_error, string_array
+from electrovox.volume import jsonable
 
 
 def _labels_volume(inInfo):
@@ -110,7 +111,7 @@ class QuantifyFilter(VTKPythonAlgorithmBase):
         vtkTable.GetData(outInfo, 0).ShallowCopy(metrics_table(m))
         prof = vtkTable.GetData(outInfo, 1)
         prof.ShallowCopy(columns_table(m["profiles"]))
-        prof.GetFieldData().AddArray(string_array("metrics", [json.dumps(m)]))
+        prof.GetFieldData().AddArray(string_array("metrics", [json.dumps(jsonable(m))]))
         return 1
 
 
@@ -160,8 +161,8 @@ class ComponentsFilter(VTKPythonAlgorithmBase):
         out = vtkImageData.GetData(outInfo, 0)
         out.ShallowCopy(image)
         add_point_array(out, "component_id", ids.astype(np.int32, copy=False))
-        summary = {k: v for k, v in table.items() if not isinstance(v, (list, np.ndarray))}
-        out.GetFieldData().AddArray(string_array("components", [json.dumps(summary, default=float)]))
+        summary = {k: v for k, v in table.items() if not isinstance(v, (list, dict, np.ndarray))}
+        out.GetFieldData().AddArray(string_array("components", [json.dumps(jsonable(summary))]))
         self.UpdateProgress(1.0)
         return 1
 

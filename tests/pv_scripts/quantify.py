@@ -1,0 +1,31 @@
+"""pvbatch: EVX Quantify (two table outputs) and EVX Connected Components on an electrode phantom.
+
+usage: quantify.py RESULT.json
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _pvtest import dump_dataset, write_json  # noqa: E402
+from paraview import servermanager  # noqa: E402
+from paraview.simple import EVXConnectedComponents, EVXElectrodePhantom, EVXQuantify  # noqa: E402
+
+
+def table(t):
+    cols = {}
+    for i in range(t.GetNumberOfColumns()):
+        c = t.GetColumn(i)
+        cols[c.GetName()] = [c.GetVariantValue(r).ToString() if not c.IsA("vtkDataArray") else c.GetValue(r)
+                             for r in range(t.GetNumberOfRows())]
+    return cols
+
+
+src = EVXElectrodePhantom(SizeUm=[16.0, 16.0, 20.0], VoxelUm=[0.5, 0.5, 0.5], Seed=3, D50Um=6.0)
+q = EVXQuantify(Input=src)
+comps = EVXConnectedComponents(Input=src, Phase="cbd", Connectivity=6)
+out = {"labels": dump_dataset(servermanager.Fetch(src)),
+       "metrics": table(servermanager.Fetch(q, idx=0)),
+       "profiles": table(servermanager.Fetch(q, idx=1)),
+       "components": dump_dataset(servermanager.Fetch(comps))}
+write_json(sys.argv[1], out)

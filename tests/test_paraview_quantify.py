@@ -1,0 +1,54 @@
+"""EVX Quantify and EVX Connected Components in Debian's real pvbatch, data fetched back and
+checked against numpy/scipy computed here from the fetched labels."""
+
+import json
+
+import numpy as np
+import pytest
+from scipy import ndimage
+from test_paraview import BIN, SCRIPTS, pv_runtime, run_checked, values  # noqa: F401  (autouse fixture)
+
+pytestmark = pytest.mark.paraview
+
+
+@pytest.fixture(scope="module")
+def fetched(tmp_path_factory):
+    d = tmp_path_factory.mktemp("pv_quantify")
+    run_checked([BIN / "electrovox-pvbatch", SCRIPTS / "quantify.py", d / "out.json"], cwd=d, timeout=300)
+    return json.loads((d / "out.json").read_text())
+
+
+def _labels(dump, name="labels"):
+    nx, ny, nz = dump["dims"]
+    return values(dump, name).reshape(nz, ny, nx)
+
+
+def test_metrics_table(fetched):
+    lab = _labels(fetched["labels"])
+    m = dict(zip(fetched["metrics"]["Metric"], fetched["metrics"]["Value"], strict=True))
+    # exact voxel counts of the fetched labels
+    assert m["fractions.am"] == pytest.approx((lab == 2).mean(), abs=1e-12)
+    assert m["crack_fraction_of_particles"] == pytest.approx((lab == 3).sum() / np.isin(lab, (2, 3)).sum(), abs=1e-12)
+    assert 0 < m["contact_area_am_cbd_per_am_area"] < 1
+
+
+def test_profiles_table(fetched):
+    lab = _labels(fetched["labels"])
+    prof = fetched["profiles"]
+    assert len(prof["z_um"]) == lab.shape[0]
+    np.testing.assert_allclose(prof["z_um"], (np.arange(lab.shape[0]) + 0.5) * 0.5)  # um from the collector
+    np.testing.assert_allclose(prof["am"], (lab == 2).mean(axis=(1, 2)), atol=1e-12)
+
+
+def test_connected_components(fetched):
+    lab = _labels(fetched["labels"])
+    ids = _labels(fetched["components"], "component_id")
+    ref, n = ndimage.label(lab == 1)  # 6-connectivity (scipy's default structure)
+    assert ids.max() == n
+    assert ((ids > 0) == (lab == 1)).all()
+    # the same partition as scipy's (ids may be numbered differently)
+    pairs = set(zip(ids[lab == 1].tolist(), ref[lab == 1].tolist(), strict=True))
+    assert len(pairs) == n
+    summary = json.loads(fetched["components"]["field"]["components"]["values"][0])
+    sizes = np.bincount(ref.ravel())[1:]
+    assert summary["largest_share"] == pytest.approx(sizes.max() / sizes.sum(), abs=1e-12)
