@@ -80,6 +80,36 @@ def cmd_compare(args) -> dict:
     return out
 
 
+def cmd_rev(args) -> dict:
+    from electrovox.cli import _read
+    from electrovox.errors import BadInput
+    from electrovox.filters.quantify.rev import representative_volume
+    vol = _read(args, args.file, labels=True)
+    sizes = None
+    if args.size_um:
+        if len(args.size_um) % 3:
+            raise BadInput("--size-um", "needs X Y Z triplets", "write e.g. --size-um 33 33 70 (X Y Z in um)")
+        trip = [args.size_um[i:i + 3] for i in range(0, len(args.size_um), 3)]
+        sizes = [(z, y, x) for x, y, z in trip]
+    elif args.edge_um:
+        sizes = list(args.edge_um)
+    with cli_bar("representative volume", quiet=args.quiet) as bar:
+        table = representative_volume(vol.array, vol.legend, vol.spacing, mode=args.mode, sizes_um=sizes,
+                                      n_random=args.samples, seed=args.seed, connectivity=args.connectivity,
+                                      progress=bar)
+    out = {"file": str(args.file), "mode": args.mode,
+           "table": {k: [_num(v) if not isinstance(v, str) else v for v in np.asarray(c).tolist()]
+                     for k, c in table.items()}}
+    if not args.json:
+        keys = [k for k in table if k.endswith(".mean")]
+        print(f"{args.file}: {args.mode} sub-volumes")
+        for i in range(len(table["edge_um"])):
+            size = f"{table['size_x_um'][i]:.1f} x {table['size_y_um'][i]:.1f} x {table['size_z_um'][i]:.1f} um"
+            vals = ", ".join(f"{k[:-5]} {table[k][i]:.4f}+-{table[k[:-5] + '.std'][i]:.4f}" for k in keys)
+            print(f"  {size} (n={int(table['samples'][i])}): {vals}")
+    return out
+
+
 def add_parsers(sub, add_common, add_input_options) -> None:
     q = sub.add_parser("quantify", help="volume fractions, profiles, interface areas, cracks, CBD connectivity",
                        description="All metrics of a label volume: phase fractions and profiles along the "
@@ -101,3 +131,20 @@ def add_parsers(sub, add_common, add_input_options) -> None:
     add_input_options(q)
     add_common(q)
     q.set_defaults(func=cmd_compare)
+
+    q = sub.add_parser("rev", help="representative volume: metrics on growing or random sub-volumes",
+                       description="Each metric (fractions, crack fraction, largest CBD aggregate share) on "
+                                   "growing centred sub-volumes, or on --samples random sub-volumes of each size, "
+                                   "with mean and spread: does e.g. a 33 x 33 x 70 um sub-volume represent the "
+                                   "electrode (the study's Fig. S6)?")
+    q.add_argument("file", metavar="LABELS")
+    q.add_argument("--mode", choices=["growing", "random"], default="growing")
+    q.add_argument("--size-um", nargs="+", type=float, metavar="X Y Z",
+                   help="sub-volume sizes as X Y Z triplets in um (e.g. 33 33 70)")
+    q.add_argument("--edge-um", nargs="+", type=float, metavar="E", help="cube edges in um")
+    q.add_argument("--samples", type=int, default=8, help="random sub-volumes per size (default 8)")
+    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--connectivity", type=int, choices=[6, 18, 26], default=6)
+    add_input_options(q)
+    add_common(q)
+    q.set_defaults(func=cmd_rev)

@@ -60,3 +60,19 @@ def test_compare_recovers_applied_changes(cycled):
             ach["contact_area_am_cbd_per_am_area_change"], abs=0.02)
     # the first input is the reference: its changes are 0
     assert rel[str(d / "p.nc")]["fractions.am"] == 0
+
+
+def test_rev_cli(cycled):
+    _, _, d = cycled
+    r = run_cli("rev", d / "p.nc", "--mode", "random", "--size-um", "20", "20", "20", "40", "40", "40",
+                "--samples", "6", "--json", "--quiet", check=0)
+    t = json.loads(r.stdout)["table"]
+    # the whole 40 um box is a single sub-volume: its mean is the volume's fraction, its spread 0
+    from electrovox.io import read_volume
+    lab = read_volume(d / "p.nc").array
+    assert t["fractions.am.mean"][1] == pytest.approx((lab == 2).mean(), abs=1e-12)
+    assert t["fractions.am.std"][1] == 0
+    assert t["samples"] == [6, 1]
+    # half-size sub-volumes scatter around the same mean (6 samples: a loose 3-sigma-ish bound)
+    assert t["fractions.am.std"][0] > 0
+    assert abs(t["fractions.am.mean"][0] - (lab == 2).mean()) < 3 * t["fractions.am.std"][0]
