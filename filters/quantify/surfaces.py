@@ -2,7 +2,7 @@
 
 Inputs: a boolean ``mask`` or a label volume ``labels`` ``[z, y, x]`` with its legend ``{id: phase
 name}``, and ``spacing`` = voxel size in um in (z, y, x) order (one number for cubic voxels;
-anisotropic voxels are handled exactly, nothing is resampled).  Areas are in um^2, specific
+anisotropic voxels are handled as they are, nothing is resampled).  Areas are in um^2, specific
 surfaces in um^-1.  The outer faces of the image box are not surface (an image boundary is not an
 interface) unless ``include_box=True``.
 
@@ -11,61 +11,87 @@ Estimators (``method=``)
 ``"crofton"`` (the default)
     Discrete Cauchy-Crofton formula (Ohser & Muecklich, *Statistical Analysis of
     Microstructures in Materials Science*, Wiley 2000, ch. 4; Lang, Ohser & Hilfer, J. Microsc.
-    203, 2001): the area of a surface is 2x the mean, over line directions u, of its number of
-    intersections with lines of direction u per unit line density.  On the voxel grid the lines
-    are the lattice lines of a set of primitive lattice vectors v, and an intersection is a pair
-    of voxels (x, x+v) whose labels differ, so S = sum_v coef_v * N_v with
-    coef_v = 2 w_v V_voxel / |v|_um.  The direction set is chosen for the spacing: the 37
-    directions of the cubic families <001>, <011>, <111>, <012>, <112>, mapped to the closest
-    short lattice vectors in *physical* space (on a PFIB grid 100 x 15.2 x 15.2 nm the 45-degree
-    directions become vectors such as (1, 7, 0)).  The weights w_v are not Voronoi cells: a small
-    linear programme picks the weights (equal within each symmetry class of the grid, summing to
-    1 so that isotropic surfaces and spheres are unbiased) that minimise the worst relative
-    error over all plane orientations.  Worst-case planar error of that quadrature: 1.30 % on
-    cubic voxels and on (2, 1, 1), 1.45 % on PFIB voxels (see :func:`crofton_directions`).  For
-    a label volume one pass counts every phase pair at once (pair code = OR of one-bit phase
-    flags), and the interface area A_ij comes out directly; for this estimator it equals
-    (S_i + S_j - S_{i u j}) / 2 exactly (a pair (x, x+v) of labels i, j is counted once in S_i,
-    once in S_j and not in S_{i u j}).
+    203, 2001): the area of a surface is twice the mean, over line directions u, of its number
+    of intersections with lines of direction u per unit line density.  On the grid the lines are
+    the lattice lines of primitive lattice vectors v, and an intersection is a pair of voxels
+    (p, p + v) with different labels: S = sum_v coef_v N_v, coef_v = 2 w_v V_voxel / |v|_um.
+
+    * Directions: the 37 of the cubic families <001>, <011>, <111>, <012>, <112>, taken as
+      *physical* directions and mapped to the shortest lattice vector within 3 degrees (on a PFIB
+      grid of 100 x 15.2 x 15.2 nm the 45-degree directions become steps such as (1, 7, 0)).
+    * Weights: not Voronoi cells but a linear programme: w equal within each symmetry class of
+      the grid, sum w = 1 (isotropic surfaces and spheres unbiased), planes normal to an axis
+      exact (collector, separator and layer boundaries are such planes), and the smallest worst
+      error over all plane orientations: 1.93 % on cubic voxels, 1.94 % on (2, 1, 1), 2.26 % on
+      PFIB voxels (:func:`crofton_directions`; the 13 nearest-neighbour directions alone cannot
+      do better than 6.1 %, Voronoi weights 6.9 %).  Among near-optimal weights the programme
+      prefers short steps.
+    * Crossing pairs: a step of length 2 can jump over a thin feature.  Where the two voxels of
+      a face- or edge-neighbour pair crossing the segment (p, p + v) hold a third phase x (for an
+      edge pair also one voxel completing its square, so that x is face-connected there), the line
+      runs a -> x -> b and counts a|x + x|b instead of a|b (a -> x -> a: two crossings a|x).  For
+      a convex feature this is exact, and it never fires across a sheet the pair runs inside of.
+    * Image box: only pairs with both voxels in the image count.  The piece of a lattice line
+      between the box face and its first voxel is stood for by the line's first pair, weighted
+      1 + (piece length) / |v| (likewise at the exit): exact on average for surfaces that run into
+      the faces; no effect on objects more than two steps away from the faces.
+
+    A label volume is counted in one pass for every phase pair (pair code = OR of one-bit phase
+    flags), which gives the interface areas A_ij directly (see :func:`interface_areas`).
 ``"crofton13"``
-    The same with the 13 nearest-neighbour directions only (pairs inside a 2x2x2 cube): exact
-    counts for one-voxel-thin features, but the best weights still leave -5.7 % / +2.7 %
-    worst-case planar error on cubic voxels (Voronoi weights: -6.9 %), so it is not the default.
+    The 13 nearest-neighbour directions only, best weights (worst planar error 6.1 %).
 ``"faces"``
-    Plain voxel-face count (see :func:`face_count_area`): overestimates by sum|n_i| (x1.5 on
-    average over orientations, up to sqrt(3) for a 45-45 degree plane); for reference only.
+    The plain voxel-face count (:func:`face_count_area`), for reference.
 ``"marching_cubes"``
     skimage marching cubes (Lewiner) at level 0.5 on the indicator smoothed by a Gaussian of
-    ``smooth_um`` (default 0.5 x the largest voxel size, in um, the same on every axis so that
-    anisotropic voxels are handled); ``smooth_um=0`` is plain marching cubes on the binary data.
-    Slow (about 100x the Crofton estimator) and biased at sharp edges; kept for comparison.
+    sigma ``smooth_um`` um on every axis (default 0.6 x the largest voxel size; anisotropic voxels
+    are smoothed in physical units); ``smooth_um=0`` is plain marching cubes.  About 2.5x slower
+    per surface, and interface areas need three surfaces per pair; for comparison.
 
-Weighted 2x2x2 configuration counts (Lindblad, Image Vis. Comput. 23, 2005) were evaluated
-too: with the best weights for the five planar configuration classes (fitted here by the same
-linear programme to the exact plane statistics), the worst planar error on cubic voxels is
-4.4 %, and a 2x2x2 neighbourhood cannot resolve 45-degree directions on strongly anisotropic
-voxels, so that estimator was not implemented.
+Also evaluated, not implemented: weighted 2x2x2 configuration counts (Lindblad, Image Vis.
+Comput. 23, 2005): fitting the weights of the five planar configuration classes to the exact
+plane statistics by the same linear programme leaves a worst planar error of 4.4 % on cubic
+voxels (3.9 % if spheres may be biased), and a 2x2x2 cube cannot resolve 45-degree directions
+on strongly anisotropic voxels.
 
-Measured relative errors (shapes rasterised as "voxel centre inside the shape"; cylinders are
-long cylinders crossing the box, analytic lateral area inside the box; planes are half-spaces
-through the box, analytic area = the plane's area inside the box [-0.5, n - 0.5]^3).  Cubic
-voxels; "aniso" = spacing (2, 1, 1), "PFIB" = (0.1, 0.0152, 0.0152) um with the shape sized in um:
+Measured relative errors
+------------------------
+Shapes rasterised as "voxel centre inside"; mean of two random sub-voxel offsets; cylinders long
+and crossing the box (reference: the exact lateral area inside the box), planes half-spaces
+through the box (reference: the plane's area inside the box).  Shapes sized in coarse voxels:
+cubic (1, 1, 1) / aniso (2, 1, 1) / PFIB (0.1, 0.0152, 0.0152) um::
 
-=====================================  =========  =========  =========  ============  =========
-shape                                  crofton    crofton13  faces      mc smoothed   mc binary
-=====================================  =========  =========  =========  ============  =========
-sphere r = 8 / 12 / 20 vox             -0.9/-0.5/-0.1 %      (filled in by the benchmark)
-=====================================  =========  =========  =========  ============  =========
+    shape                   crofton (default)     crofton13            faces           mc sigma 0.6       mc plain
+    sphere r 8 / 12 / 20    -0.8 -0.3 -0.1 %      -0.5 -0.0 +0.0       +49 +50 +50     +0.8 +1.8 +2.2     +8.0 +8.7 +8.8
+      aniso                 -0.5 -0.3 -0.1        -0.3 -0.2 +0.0       +50 +50 +50     -0.8 -0.1 +0.4     +12  +12  +12
+      PFIB                  -0.4 -0.2 -0.1        -0.2 -0.2 +0.0       +50 +50 +50     -0.8 -0.2 +0.3     +23  +23  +24
+    cylinder r 8 (4 axes)   -0.5 .. +0.1          -2.0 .. -0.2         +27 .. +56      +0.6 .. +2.3       +5.8 .. +8.0
+      aniso                 -0.3 .. +0.5          -2.3 .. +0.1         +27 .. +56      -0.9 .. +1.2       +9.1 .. +15
+      PFIB                  -0.5 .. +0.3          -1.8 .. +0.5         +27 .. +56      -1.1 .. +0.8       +19 .. +27
+    cube 24: axis/z30/3-ax  -4.2 -3.8 -3.4        -8.5 -3.7 -3.2       0 +24 +59       -4.1 -2.1 -2.5     -2.5 +2.9 +5.4
+      aniso                 -2.9 -3.4 -2.7        -8.1 -3.9 -2.8       0 +24 +61       -4.3 -4.3 -4.3     -1.5 +3.3 +15
+      PFIB                  -2.6 -2.8 -2.6        -8.0 -3.5 -2.0       0 +24 +61       -4.3 -4.2 -4.3     -0.6 +4.4 +26
+    cube 20: axis/z30/3-ax  -5.0 -4.9 -4.1        -9.0 -4.6 -3.6       0 +23 +59       -5.0 -3.6 -3.4     -3.0 +1.9 +5.1
+    planes (5 normals)      -1.8 .. +0.2          -6.3 .. +2.4         0 .. +73        -1.8 .. +3.2       -1.5 .. +11
+      aniso                 -1.9 .. +0.3          -6.3 .. +2.4         0 .. +73        -1.3 .. +2.6       0 .. +19
+      PFIB                  -1.5 .. +0.8          -6.4 .. +3.3         0 .. +73        -1.3 .. +2.7       0 .. +30
 
-(the full table is in the report of the issue; the tests assert the issue's tolerances: 3 % for
-spheres and cylinders, 5 % for flat faces).
+(``pytest -m slow -s tests/test_quantify_surfaces.py`` prints this table.)  Random orientations
+(slow sweep), worst |error|: spheres 0.7 %, cylinders 0.4 %, cubes of side 24 4.0 %, planes 1.4 %.
 
-Limitations: lines of the longer directions (up to |v| = sqrt(6) voxels on cubic grids, about two
-coarse voxels in um on strongly anisotropic grids) step over features thinner than |v|, so a
-one-voxel-thin sheet is undercounted by about 25 % (``"crofton13"`` counts it exactly).
+Limits, measured: (1) sharp edges.  Lines that pass a convex edge closer than about one step
+contain no voxel of the body, so a cube loses about 0.45 voxel x edge length: -4 % at side 24,
+-5 % at side 20 on cubic voxels (a sharp edge and one rounded with a one-voxel radius digitise
+alike; smoothing estimators lose as much).  (2) Films one voxel thick: a tilted one-voxel sheet
+digitises with holes, and its area comes out 10-30 % low; for a CBD film one voxel thick on a
+particle, A(am-cbd) is -15 % and an am-pore area of the same size appears through the holes
+(crofton13: -10 %); from 1.5 voxels on the error is below 0.5 % (plain pair counts: -14 %).
+(3) The first and last pairs of lattice lines are weighted for surfaces that reach the box
+faces: an object 1-2 steps from a face is slightly overcounted (keep >= 6 coarse voxels).
 
-Memory and time: the volume is processed in z slabs (temporaries a few MB); on 2 cores all six
-interface areas of a 4-phase 512^3 volume take a few seconds (see :func:`interface_areas`).
+Time and memory: z slabs of about 1 M voxels on up to 8 threads; temporaries a few MB per
+thread.  All six interface areas of a 4-phase 512^3 volume: 6-9 s on 2 cores, peak +0.6 volume
+copies (see :func:`interface_areas`); one surface of a 512^3 mask: about 5 s.
 """
 
 from __future__ import annotations
@@ -87,6 +113,7 @@ DEFAULT_METHOD = "crofton"
 
 #: voxels per z slab (a slab's temporaries: a few uint8/bool arrays of this size)
 SLAB_VOXELS = 1 << 20
+#: look for phases between the ends of a lattice pair (crossing pairs); False: plain pair counts
 HIDDEN = True
 #: threads for the slabs (None: the number of CPUs, at most 8)
 WORKERS = None
@@ -332,9 +359,8 @@ class _Counter:
     surface.  The piece of a lattice line between the box face and its first voxel is seen by no
     pair; the line's first pair stands for it, weighted 1 + (that piece's length) / |v| (likewise
     the last pair): exact on average for surfaces that run into the box faces, no change for
-    objects more than 2|v| away from the faces.  A pair whose ends agree but across which a
-    crossing pair holds another phase at both its ends counts as two crossings: for a convex body
-    (a particle, a thin sheet) the lattice line then passes through it between the pair's ends.
+    objects more than 2|v| away from the faces.  A pair (a, b) across which a crossing pair holds
+    a third phase x counts as the crossings a|x and x|b (two a|x if a == b) instead of a|b.
 
     The slab is copied into a padded block (padding >= the longest step in y and x, one row above
     and below, flag ``_PAD``), so that every pair is a pair of *contiguous* 1-D slices at a fixed
