@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from electrovox.errors import BadInput
 from electrovox.progress import cli_bar
 
 
@@ -23,10 +24,28 @@ def _quantify_file(args, path) -> dict:
     from electrovox.cli import _read
     from electrovox.filters.quantify.report import quantify_all
     vol = _read(args, path, labels=True)
+    labels, origin, roi = vol.array, None, None
+    if getattr(args, "roi_um", None):
+        # a box region of interest in um from the volume's first voxel face: the metrics of the
+        # sub-volume; profile positions stay measured from the current collector (z = 0)
+        x0, x1, y0, y1, z0, z1 = args.roi_um
+        box = []
+        for (a, b), d, n, name in zip(((z0, z1), (y0, y1), (x0, x1)), vol.spacing, vol.shape, "zyx", strict=True):
+            i0, i1 = int(round(a / d)), int(round(b / d))
+            if not 0 <= i0 < i1 <= n:
+                raise BadInput("--roi-um", f"{name} range {a}..{b} um is outside the volume (0..{n * d:g} um) "
+                               "or empty", "give X0 X1 Y0 Y1 Z0 Z1 in um inside the volume")
+            box.append((i0, i1))
+        labels = labels[box[0][0]:box[0][1], box[1][0]:box[1][1], box[2][0]:box[2][1]]
+        origin = -box[0][0] * vol.spacing[0]
+        roi = {"z_um": [z0, z1], "y_um": [y0, y1], "x_um": [x0, x1], "voxels": [list(b) for b in box]}
     with cli_bar(f"quantifying {path}", quiet=args.quiet) as bar:
-        metrics = quantify_all(vol.array, vol.legend, vol.spacing, connectivity=args.connectivity,
-                               origin=vol.origin[0], progress=bar)
-    return {"file": str(path), **vol.summary(), **metrics}
+        metrics = quantify_all(labels, vol.legend, vol.spacing, connectivity=args.connectivity,
+                               origin=origin, progress=bar)
+    out = {"file": str(path), **vol.summary(), **metrics}
+    if roi:
+        out["roi"] = roi
+    return out
 
 
 def _print_metrics(m: dict) -> None:
@@ -82,7 +101,6 @@ def cmd_compare(args) -> dict:
 
 def cmd_rev(args) -> dict:
     from electrovox.cli import _read
-    from electrovox.errors import BadInput
     from electrovox.filters.quantify.rev import representative_volume
     vol = _read(args, args.file, labels=True)
     sizes = None
@@ -119,6 +137,8 @@ def add_parsers(sub, add_common, add_input_options) -> None:
     q.add_argument("file", metavar="LABELS")
     q.add_argument("--connectivity", type=int, choices=[6, 18, 26], default=6,
                    help="voxel connectivity of components (default 6: faces)")
+    q.add_argument("--roi-um", nargs=6, type=float, metavar=("X0", "X1", "Y0", "Y1", "Z0", "Z1"),
+                   help="region of interest: a box in um from the volume's first voxel face")
     add_input_options(q)
     add_common(q)
     q.set_defaults(func=cmd_quantify)
@@ -128,6 +148,8 @@ def add_parsers(sub, add_common, add_input_options) -> None:
                                    "every metric per input and its relative change (x - x_A) / x_A.")
     q.add_argument("files", nargs="+", metavar="LABELS")
     q.add_argument("--connectivity", type=int, choices=[6, 18, 26], default=6)
+    q.add_argument("--roi-um", nargs=6, type=float, metavar=("X0", "X1", "Y0", "Y1", "Z0", "Z1"),
+                   help="the same region of interest in every input (um from the first voxel face)")
     add_input_options(q)
     add_common(q)
     q.set_defaults(func=cmd_compare)

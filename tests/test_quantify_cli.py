@@ -76,3 +76,16 @@ def test_rev_cli(cycled):
     # half-size sub-volumes scatter around the same mean (6 samples: a loose 3-sigma-ish bound)
     assert t["fractions.am.std"][0] > 0
     assert abs(t["fractions.am.mean"][0] - (lab == 2).mean()) < 3 * t["fractions.am.std"][0]
+
+
+def test_quantify_roi(cycled):
+    _, _, d = cycled
+    r = run_cli("quantify", d / "p.nc", "--roi-um", "0", "20", "10", "30", "5", "25", "--json", "--quiet", check=0)
+    out = json.loads(r.stdout)
+    from electrovox.io import read_volume
+    lab = read_volume(d / "p.nc").array[10:50, 20:60, 0:40]  # 0.5 um voxels: z 5-25, y 10-30, x 0-20 um
+    assert out["fractions"]["am"] == pytest.approx((lab == 2).mean(), abs=1e-12)
+    # positions stay measured from the current collector: the ROI's first slice centre is at 5.25 um
+    assert out["profiles"]["z_um"][0] == pytest.approx(5.25)
+    r = run_cli("quantify", d / "p.nc", "--roi-um", "0", "20", "10", "30", "5", "99")
+    assert r.returncode == 2 and "--roi-um" in r.stderr

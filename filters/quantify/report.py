@@ -15,6 +15,8 @@ Combines :mod:`fractions`, :mod:`surfaces` and :mod:`connectivity` into one JSON
 - ``dead_pore_fraction``: electrolyte space (pore + crack) not connected to the separator side
 - ``profiles``: {"z_um": [...], "slice": [...], "voxels": [...], phase: [...]}: each phase's fraction per
   slice along the thickness (z), positions in um from the current collector
+- ``crack_profile``: {"z_um", "slice", "particle_voxels", "crack_fraction"}: crack fraction of
+  particles per slice (when the legend has am and crack)
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ def quantify_all(labels, legend, spacing, *, connectivity: int = 6, axis: str = 
                                           if _present(legend, "am") else None)
     prof = fr.profiles(labels, legend, spacing, axis=axis, origin=origin)
     out["profiles"] = {k: np.asarray(v).tolist() for k, v in prof.items()}
+    if _present(legend, "am") and _present(legend, "crack"):
+        cp = fr.crack_profile(labels, legend, spacing, axis=axis, origin=origin)
+        out["crack_profile"] = {k: np.asarray(v).tolist() for k, v in cp.items()}
     step("fractions", 0.15)
 
     areas = sf.interface_areas(labels, legend, spacing)
