@@ -52,6 +52,15 @@ class _Cached(VTKPythonAlgorithmBase):
             self._result = compute()
         return self._result
 
+    def _set(self, key, value):
+        """Set parameter ``key`` of ``self.p``; a change marks the algorithm modified."""
+        if self.p.get(key) != value:
+            self.p[key] = value
+            self.Modified()
+
+    def SetSeed(self, n):
+        self._set("seed", int(n))
+
     def _report(self, exc):
         if isinstance(exc, BadInput):
             report_error(self.name, exc.one_line())
@@ -73,19 +82,11 @@ class ElectrodePhantomSource(_Cached):
         self.p = {"size_um": (40.0, 40.0, 40.0), "voxel_um": (0.5, 0.5, 0.5), "seed": 0, "active": 0.58,
                   "cbd": 0.09, "cracks": 0.04, "cbd_morphology": "slurry", "d50_um": 10.0, "max_overlap": 0.2}
 
-    def _set(self, key, value):
-        if self.p.get(key) != value:
-            self.p[key] = value
-            self.Modified()
-
     def SetSizeUm(self, x, y, z):
         self._set("size_um", (float(x), float(y), float(z)))
 
     def SetVoxelUm(self, x, y, z):
         self._set("voxel_um", (float(x), float(y), float(z)))
-
-    def SetSeed(self, n):
-        self._set("seed", int(n))
 
     def SetActive(self, f):
         self._set("active", float(f))
@@ -167,19 +168,11 @@ class CyclingFilter(_Cached):
         super().__init__(1)
         self.p = {"crack_growth": 0.24, "contact_loss": 0.20, "seed": 0}
 
-    def _set(self, key, value):
-        if self.p.get(key) != value:
-            self.p[key] = value
-            self.Modified()
-
     def SetCrackGrowth(self, r):
         self._set("crack_growth", float(r))
 
     def SetContactLoss(self, r):
         self._set("contact_loss", float(r))
-
-    def SetSeed(self, n):
-        self._set("seed", int(n))
 
     def FillInputPortInformation(self, port, info):
         info.Set(self.INPUT_REQUIRED_DATA_TYPE(), "vtkImageData")
@@ -232,19 +225,11 @@ class FibsemImageFilter(_Cached):
         self.p = {"voxel_nm": (50.0, 50.0, 100.0), "snr": 8.0, "seed": 0, "pore_back": True,
                   "curtaining": True, "drift": True}
 
-    def _set(self, key, value):
-        if self.p.get(key) != value:
-            self.p[key] = value
-            self.Modified()
-
     def SetVoxelNm(self, x, y, z):
         self._set("voxel_nm", (float(x), float(y), float(z)))
 
     def SetSnr(self, s):
         self._set("snr", float(s))
-
-    def SetSeed(self, n):
-        self._set("seed", int(n))
 
     def SetPoreBack(self, on):
         self._set("pore_back", bool(on))
