@@ -8,7 +8,11 @@ Thin wrappers of :mod:`electrovox.filters.quantify` (numpy cores):
   column per phase: ParaView's line chart);
 - :class:`ComponentsFilter` — input: a label image; output: the same image plus point array
   ``component_id`` (int32, 0 outside the phase; colour it categorically) for one phase, and a
-  field-data summary (count, largest share, percolating share).
+  field-data summary (count, largest share, percolating share);
+- :class:`RepresentativeVolumeFilter` — input: a label image; output: vtkTable of the metrics on
+  growing (or random) sub-volumes, mean/std/min/max per size (``edge_um`` is the chart's x axis);
+- :class:`CompareFilter` — inputs: two or more label images (the first is the reference); output:
+  vtkTable ``metric`` | one column per input | ``inputN.rel_change``.
 """
 
 from __future__ import annotations
@@ -170,3 +174,101 @@ class ComponentsFilter(VTKPythonAlgorithmBase):
         return 1
 
 
+
+
+def _table_from_columns(columns: dict) -> vtkTable:
+    """vtkTable from a core Table (dict of equal-length columns; text columns as strings)."""
+    table = vtkTable()
+    for name, col in columns.items():
+        a = np.asarray(col)
+        if a.dtype.kind in "USO":
+            arr = vtkStringArray()
+            for v in a.tolist():
+                arr.InsertNextValue(str(v))
+        else:
+            arr = numpy_support.numpy_to_vtk(np.ascontiguousarray(a.astype(np.float64)), deep=1)
+        arr.SetName(str(name))
+        table.AddColumn(arr)
+    return table
+
+
+class RepresentativeVolumeFilter(VTKPythonAlgorithmBase):
+    """Representative volume (electrovox.filters.quantify.rev.representative_volume) as a table.
+
+    Setters: SetMode("growing" | "random"), SetSamples(n), SetSeed(n).
+    """
+
+    def __init__(self):
+        super().__init__(nInputPorts=1, nOutputPorts=1, outputType="vtkTable")
+        self.p = {"mode": "growing", "samples": 8, "seed": 0}
+
+    def _set(self, key, value):
+        if self.p.get(key) != value:
+            self.p[key] = value
+            self.Modified()
+
+    def SetMode(self, m):
+        self._set("mode", {0: "growing", 1: "random"}.get(m, str(m)))
+
+    def SetSamples(self, n):
+        self._set("samples", int(n))
+
+    def SetSeed(self, n):
+        self._set("seed", int(n))
+
+    def FillInputPortInformation(self, port, info):
+        info.Set(self.INPUT_REQUIRED_DATA_TYPE(), "vtkImageData")
+        return 1
+
+    def RequestData(self, request, inInfo, outInfo):
+        from electrovox.filters.quantify.rev import representative_volume
+        try:
+            vol, _ = _labels_volume(inInfo)
+            table = representative_volume(vol.array, vol.legend, vol.spacing, mode=self.p["mode"],
+                                          n_random=self.p["samples"], seed=self.p["seed"],
+                                          progress=progress_callback(self))
+        except Exception as exc:
+            report_error("Representative Volume", exc.one_line() if isinstance(exc, BadInput)
+                         else f"internal error {type(exc).__name__}: {exc}")
+            return 0
+        vtkTable.GetData(outInfo, 0).ShallowCopy(_table_from_columns(table))
+        return 1
+
+
+class CompareFilter(VTKPythonAlgorithmBase):
+    """Metrics of several label volumes and their relative change against the first input
+    (electrovox.filters.quantify.compare.compare over quantify_all)."""
+
+    def __init__(self):
+        super().__init__(nInputPorts=1, nOutputPorts=1, outputType="vtkTable")
+
+    def FillInputPortInformation(self, port, info):
+        info.Set(self.INPUT_REQUIRED_DATA_TYPE(), "vtkImageData")
+        info.Set(self.INPUT_IS_REPEATABLE(), 1)
+        return 1
+
+    def RequestData(self, request, inInfo, outInfo):
+        from electrovox.filters.quantify.compare import compare
+        from electrovox.filters.quantify.report import quantify_all
+        from electrovox.io.vtk_image import vtk_to_volume
+        try:
+            n = inInfo[0].GetNumberOfInformationObjects()
+            if n < 2:
+                raise BadInput("input", f"{n} volume connected", "connect two or more label volumes")
+            results, names = [], []
+            for i in range(n):
+                image = vtkImageData.GetData(inInfo[0], i)
+                vol = vtk_to_volume(image, "labels")
+                vol = vol if vol.legend is not None else vol.as_labels(None, source=f"input {i}")
+                m = quantify_all(vol.array, vol.legend, vol.spacing)
+                results.append({k: v for k, v in m.items()
+                                if k not in ("profiles", "crack_profile", "timing_s", "connectivity")})
+                names.append(f"input{i}")
+                self.UpdateProgress((i + 1) / n)
+            table = compare(results, names)
+        except Exception as exc:
+            report_error("Compare", exc.one_line() if isinstance(exc, BadInput)
+                         else f"internal error {type(exc).__name__}: {exc}")
+            return 0
+        vtkTable.GetData(outInfo, 0).ShallowCopy(_table_from_columns(table))
+        return 1

@@ -52,3 +52,21 @@ def test_connected_components(fetched):
     summary = json.loads(fetched["components"]["field"]["components"]["values"][0])
     sizes = np.bincount(ref.ravel())[1:]
     assert summary["largest_share"] == pytest.approx(sizes.max() / sizes.sum(), abs=1e-12)
+
+
+def test_representative_volume_table(fetched):
+    lab = _labels(fetched["labels"])
+    rev = fetched["rev"]
+    # growing centred sub-volumes; the last is the whole volume: its mean is the volume's fraction
+    assert rev["fractions.am.mean"][-1] == pytest.approx((lab == 2).mean(), abs=1e-12)
+    assert rev["edge_um"] == sorted(rev["edge_um"])
+
+
+def test_compare_table(fetched):
+    before, after = _labels(fetched["labels"]), _labels(fetched["cycled"])
+    t = fetched["compare"]
+    rows = dict(zip(t["metric"], t["input1.rel_change"], strict=True))
+    cf = [(a == 3).sum() / np.isin(a, (2, 3)).sum() for a in (before, after)]
+    assert rows["crack_fraction_of_particles"] == pytest.approx(cf[1] / cf[0] - 1, abs=1e-9)
+    assert rows["crack_fraction_of_particles"] == pytest.approx(0.24, abs=0.01)  # the applied growth
+    assert rows["contact_area_am_cbd_per_am_area"] == pytest.approx(-0.20, abs=0.02)  # the applied loss

@@ -24,7 +24,12 @@ from paraview.util.vtkAlgorithm import smdomain, smhint, smproperty, smproxy
 
 from electrovox.filters.phantoms import CyclingFilter, ElectrodePhantomSource, FibsemImageFilter
 from electrovox.filters.phase_legend import PhaseLegend
-from electrovox.filters.quantification import ComponentsFilter, QuantifyFilter
+from electrovox.filters.quantification import (
+    CompareFilter,
+    ComponentsFilter,
+    QuantifyFilter,
+    RepresentativeVolumeFilter,
+)
 from electrovox.filters.readers import THICKNESS_AXES, NetCDFReader, TiffStackReader
 
 paraview_plugin_name = "ElectroVox"
@@ -260,3 +265,34 @@ class EVXConnectedComponents(ComponentsFilter):
                   '</EnumerationDomain>')
     def SetConnectivity(self, n):
         super().SetConnectivity(n)
+
+
+@smproxy.filter(name="EVXRepresentativeVolume", label="EVX Representative Volume")
+@smproperty.input(name="Input", port_index=0)
+@smdomain.datatype(dataTypes=["vtkImageData"], composite_data_supported=False)
+@_proxy_doc("Metrics (phase fractions, crack fraction, largest CBD aggregate share) on growing centred or "
+            "random sub-volumes, with mean and spread per size: a table for a line chart against edge_um.")
+class EVXRepresentativeVolume(RepresentativeVolumeFilter):
+    @smproperty.intvector(name="Mode", default_values=0)
+    @smdomain.xml('<EnumerationDomain name="enum"><Entry value="0" text="growing"/>'
+                  '<Entry value="1" text="random"/></EnumerationDomain>')
+    def SetMode(self, m):
+        super().SetMode(int(m))
+
+    @smproperty.intvector(name="Samples", default_values=8)
+    @_doc("Random sub-volumes per size (mode random).")
+    def SetSamples(self, n):
+        super().SetSamples(n)
+
+    @smproperty.intvector(name="Seed", default_values=0)
+    def SetSeed(self, n):
+        super().SetSeed(n)
+
+
+@smproxy.filter(name="EVXCompare", label="EVX Compare")
+@smproperty.input(name="Input", port_index=0, multiple_input=True)
+@smdomain.datatype(dataTypes=["vtkImageData"], composite_data_supported=False)
+@_proxy_doc("Every metric of two or more label volumes (e.g. pristine, cycled 4.4 V, cycled 4.7 V) and its "
+            "relative change against the first input, as one table.")
+class EVXCompare(CompareFilter):
+    pass
