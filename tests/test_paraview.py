@@ -576,6 +576,10 @@ def test_gui_phase_legend_screenshot(tmp_path):
     assert done["categorical"] == 1
     assert done["annotations"] == ["0", "Pore (electrolyte)", "1", "Active material",
                                    "2", "Carbon-binder domain"]
+    # EVX Quantify ran in the GUI (spreadsheet + line chart): exact fractions of the written labels
+    a = _write_sample(tmp_path / "again.nc")
+    assert done["metrics"]["fractions.am"] == pytest.approx((a == 1).mean(), abs=1e-12)
+    assert done["profile_rows"] == a.shape[0] and done["chart_x"] == "z_um"
 
     # pixels: SaveScreenshot's image and the whole screen both show the three phase colours
     shot = _pixels(Path(done["screenshot"]))

@@ -40,10 +40,27 @@ try:
     shot = os.path.join(out_dir, "screenshot.png")
     SaveScreenshot(shot, view, ImageResolution=[800, 600])
     fd = servermanager.Fetch(legend).GetFieldData()
+    # EVX Quantify in the GUI: metrics in a spreadsheet view, the thickness profiles in a line chart
+    from paraview.simple import AssignViewToLayout, CreateView, EVXQuantify, GetLayout, OutputPort
+    quant = EVXQuantify(Input=src)
+    sheet = CreateView("SpreadSheetView")
+    AssignViewToLayout(view=sheet, layout=GetLayout(view), hint=0)
+    Show(OutputPort(quant, 0), sheet)
+    chart = CreateView("XYChartView")
+    AssignViewToLayout(view=chart, layout=GetLayout(view), hint=0)
+    line = Show(OutputPort(quant, 1), chart)
+    line.UseIndexForXAxis = 0
+    line.XArrayName = "z_um"
+    Render(chart)
+    table = servermanager.Fetch(quant, idx=0)
+    names, values = table.GetColumnByName("Metric"), table.GetColumnByName("Value")
+    metrics = {names.GetValue(i): values.GetValue(i) for i in range(table.GetNumberOfRows())}
+    profile_rows = servermanager.Fetch(quant, idx=1).GetNumberOfRows()
     marker = {"ok": True, "reader": src.GetXMLName(), "screenshot": shot,
               "legend": fd.GetAbstractArray("legend").GetValue(0),
               "annotations": list(lut.Annotations), "indexed_colors": list(lut.IndexedColors),
-              "categorical": int(lut.InterpretValuesAsCategories)}
+              "categorical": int(lut.InterpretValuesAsCategories),
+              "metrics": metrics, "profile_rows": profile_rows, "chart_x": str(line.XArrayName).strip("'\"")}
 except Exception:
     marker = {"ok": False, "error": traceback.format_exc()}
 finally:
