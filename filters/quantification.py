@@ -40,6 +40,12 @@ def _labels_volume(inInfo):
     return (vol if vol.legend is not None else vol.as_labels(None, source="input")), image
 
 
+def _report(name: str, exc: Exception) -> None:
+    """One error line in ParaView's output (bad input: file, problem, fix), no traceback."""
+    report_error(name, exc.one_line() if isinstance(exc, BadInput)
+                 else f"internal error {type(exc).__name__}: {exc} (please report it)")
+
+
 def flatten(metrics: dict, prefix: str = "") -> dict[str, float]:
     """Nested metric dicts -> {"a.b": number} (lists and non-numbers left out)."""
     out = {}
@@ -108,8 +114,7 @@ class QuantifyFilter(VTKPythonAlgorithmBase):
                 self._result = quantify_all(vol.array, vol.legend, vol.spacing, connectivity=self._connectivity,
                                             progress=progress_callback(self))
         except Exception as exc:
-            report_error("Quantify", exc.one_line() if isinstance(exc, BadInput)
-                         else f"internal error {type(exc).__name__}: {exc}")
+            _report("Quantify", exc)
             return 0
         m = self._result
         vtkTable.GetData(outInfo, 0).ShallowCopy(metrics_table(m))
@@ -159,8 +164,7 @@ class ComponentsFilter(VTKPythonAlgorithmBase):
             table = conn.component_table(vol.array, vol.legend, self._phase, vol.spacing,
                                          connectivity=self._connectivity)
         except Exception as exc:
-            report_error("Connected Components", exc.one_line() if isinstance(exc, BadInput)
-                         else f"internal error {type(exc).__name__}: {exc}")
+            _report("Connected Components", exc)
             return 0
         out = vtkImageData.GetData(outInfo, 0)
         out.ShallowCopy(image)
@@ -228,8 +232,7 @@ class RepresentativeVolumeFilter(VTKPythonAlgorithmBase):
                                           n_random=self.p["samples"], seed=self.p["seed"],
                                           progress=progress_callback(self))
         except Exception as exc:
-            report_error("Representative Volume", exc.one_line() if isinstance(exc, BadInput)
-                         else f"internal error {type(exc).__name__}: {exc}")
+            _report("Representative Volume", exc)
             return 0
         vtkTable.GetData(outInfo, 0).ShallowCopy(_table_from_columns(table))
         return 1
@@ -267,8 +270,7 @@ class CompareFilter(VTKPythonAlgorithmBase):
                 self.UpdateProgress((i + 1) / n)
             table = compare(results, names)
         except Exception as exc:
-            report_error("Compare", exc.one_line() if isinstance(exc, BadInput)
-                         else f"internal error {type(exc).__name__}: {exc}")
+            _report("Compare", exc)
             return 0
         vtkTable.GetData(outInfo, 0).ShallowCopy(_table_from_columns(table))
         return 1

@@ -232,6 +232,11 @@ class EVXFIBSEMImagePhantom(FibsemImageFilter):
         super().SetDrift(on)
 
 
+_CONNECTIVITY_XML = ('<EnumerationDomain name="enum"><Entry value="6" text="6 (faces)"/>'
+                     '<Entry value="18" text="18 (edges)"/><Entry value="26" text="26 (corners)"/>'
+                     '</EnumerationDomain>')
+
+
 @smproxy.filter(name="EVXQuantify", label="EVX Quantify")
 @smproperty.input(name="Input", port_index=0)
 @smdomain.datatype(dataTypes=["vtkImageData"], composite_data_supported=False)
@@ -241,9 +246,7 @@ class EVXFIBSEMImagePhantom(FibsemImageFilter):
             "profiles along the thickness (output 1, for a line chart).")
 class EVXQuantify(QuantifyFilter):
     @smproperty.intvector(name="Connectivity", default_values=6)
-    @smdomain.xml('<EnumerationDomain name="enum"><Entry value="6" text="6 (faces)"/>'
-                  '<Entry value="18" text="18 (edges)"/><Entry value="26" text="26 (corners)"/>'
-                  '</EnumerationDomain>')
+    @smdomain.xml(_CONNECTIVITY_XML)
     def SetConnectivity(self, n):
         super().SetConnectivity(n)
 
@@ -260,9 +263,7 @@ class EVXConnectedComponents(ComponentsFilter):
         super().SetPhase(name)
 
     @smproperty.intvector(name="Connectivity", default_values=6)
-    @smdomain.xml('<EnumerationDomain name="enum"><Entry value="6" text="6 (faces)"/>'
-                  '<Entry value="18" text="18 (edges)"/><Entry value="26" text="26 (corners)"/>'
-                  '</EnumerationDomain>')
+    @smdomain.xml(_CONNECTIVITY_XML)
     def SetConnectivity(self, n):
         super().SetConnectivity(n)
 
