@@ -21,8 +21,11 @@ import contextlib
 import json
 import logging
 import math
+import os
 import re
+import threading
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -56,30 +59,48 @@ _CHANNEL_AXES = "SC"  # tifffile axis codes: S = samples (RGB), C = channels (Im
 
 
 class _LogRecords(logging.Handler):
+    """tifffile's log records of ONE thread (slices are read by several threads at once)."""
+
     def __init__(self):
         super().__init__(level=logging.WARNING)
         self.records: list[logging.LogRecord] = []
+        self.thread = threading.get_ident()
 
     def emit(self, record):
-        self.records.append(record)
+        if record.thread == self.thread:
+            self.records.append(record)
 
     def errors(self) -> list[str]:
         return [one_line(r.getMessage()) for r in self.records if r.levelno >= logging.ERROR]
 
 
+_LOG_LOCK = threading.Lock()
+_LOG_USERS = [0, True]  # captures in progress, the logger's own propagate setting
+
+
 @contextlib.contextmanager
 def _tifffile_log():
-    """Capture tifffile's log (not printed) so damaged-file errors can become BadInput."""
+    """Capture tifffile's log (not printed) so damaged-file errors can become BadInput.
+
+    Thread-safe: each capture sees its own thread's records, and the logger's ``propagate`` is
+    switched off while any capture runs and restored when the last one ends.
+    """
     logger = logging.getLogger("tifffile")
     handler = _LogRecords()
-    propagate = logger.propagate
-    logger.addHandler(handler)
-    logger.propagate = False
+    with _LOG_LOCK:
+        if _LOG_USERS[0] == 0:
+            _LOG_USERS[1] = logger.propagate
+            logger.propagate = False
+        _LOG_USERS[0] += 1
+        logger.addHandler(handler)
     try:
         yield handler
     finally:
-        logger.removeHandler(handler)
-        logger.propagate = propagate
+        with _LOG_LOCK:
+            logger.removeHandler(handler)
+            _LOG_USERS[0] -= 1
+            if _LOG_USERS[0] == 0:
+                logger.propagate = _LOG_USERS[1]
 
 
 def _check_log(log: _LogRecords, source) -> None:
@@ -489,6 +510,16 @@ def _read_slice(f: Path, notices: list, geometry: bool = False):
                            "the slice is damaged; export it again") from None
 
 
+def _check_and_store(out, k, f, plane, first, first_file) -> None:
+    """Put slice ``k`` into ``out`` after checking it matches the first slice's size and dtype."""
+    if plane.shape != first.shape or plane.dtype != first.dtype:
+        got, want = _size(plane.shape), _size(first.shape)
+        raise BadInput(f, f"is {got} of {plane.dtype}, but the slices before it are {want} "
+                       f"of {first.dtype} (like {first_file.name})",
+                       "make all slices the same size and type (export the stack again)")
+    out[k] = plane
+
+
 def read_folder(folder, progress=None, need_spacing=False) -> Loaded:
     """Read a folder of 2D TIFF slices ordered by the number in their names (natural order:
     slice2 before slice10) into a [z, y, x] array.
@@ -509,15 +540,17 @@ def read_folder(folder, progress=None, need_spacing=False) -> Loaded:
     out = np.empty((len(files),) + first.shape, dtype=first.dtype)
     out[0] = first
     report(progress, 1 / len(files), f"slice 1/{len(files)}")
-    for k, f in enumerate(files[1:], start=1):
-        plane, _ = _read_slice(f, notices)
-        if plane.shape != first.shape or plane.dtype != first.dtype:
-            got, want = _size(plane.shape), _size(first.shape)
-            raise BadInput(f, f"is {got} of {plane.dtype}, but the slices before it are {want} "
-                           f"of {first.dtype} (like {files[0].name})",
-                           "make all slices the same size and type (export the stack again)")
-        out[k] = plane
-        report(progress, (k + 1) / len(files), f"slice {k + 1}/{len(files)}")
+    # slices are decoded by a few threads (file I/O and the codecs release the GIL), in order, a
+    # bounded window at a time: the first bad slice in slice order is the one reported
+    workers = min(4, os.cpu_count() or 1)
+    window = 4 * workers
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        def planes():
+            for a in range(1, len(files), window):
+                yield from pool.map(lambda f: _read_slice(f, notices)[0], files[a:a + window])
+        for k, (f, plane) in enumerate(zip(files[1:], planes(), strict=True), start=1):
+            _check_and_store(out, k, f, plane, first, files[0])
+            report(progress, (k + 1) / len(files), f"slice {k + 1}/{len(files)}")
     if notices:
         # one line for the folder, not one per slice
         notice(f"{folder}: {len(notices)} RGB slice(s) with equal channels read as greyscale")

@@ -177,3 +177,23 @@ def test_imagej_recalibration_wins_over_stale_record(tmp_path, tifffile):
                      metadata={"axes": "ZYX", "spacing": 0.2, "unit": "um", "electrovox": record})
     np.testing.assert_allclose(eio.read_volume(other).spacing, (0.2, 0.02, 0.02), rtol=1e-9)
     assert eio.read_volume(path).spacing == SPACING
+
+
+def test_folder_threads_report_the_bad_slice_by_order(tmp_path):
+    """Slices are decoded by several threads: the error still names the first bad slice in slice
+    order (a damaged one), not a neighbour read at the same time, and good stacks keep their order."""
+    import tifffile
+
+    from electrovox import BadInput
+    from electrovox.io import read_volume
+
+    ref = np.arange(40 * 6 * 7, dtype=np.uint16).reshape(40, 6, 7)
+    for i, plane in enumerate(ref):
+        tifffile.imwrite(tmp_path / f"s{i + 1}.tif", plane)
+    np.testing.assert_array_equal(read_volume(tmp_path, spacing=1.0).array, ref)  # order kept
+    bad = tmp_path / "s23.tif"
+    bad.write_bytes(bad.read_bytes()[:60])  # truncated: header only
+    (tmp_path / "s31.tif").write_bytes(b"not a tiff at all")  # a later bad one must not be named
+    with pytest.raises(BadInput) as e:
+        read_volume(tmp_path, spacing=1.0)
+    assert str(e.value).startswith(str(bad))
