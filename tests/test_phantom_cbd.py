@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _dense_spheres import dense_spheres
 from scipy import ndimage as ndi
-from scipy.spatial import cKDTree
 
 from electrovox.errors import BadInput
 from electrovox.solvers.phantoms.cbd import (
@@ -26,53 +26,9 @@ SP = (0.5, 0.5, 0.5)
 SHAPE = (96, 96, 96)
 
 
-def dense_spheres(shape, spacing, *, seed=0, r_mean_um=5.0, fraction=0.62, overlap=0.1, sweeps=400):
-    """Polydisperse spheres pushed apart in a periodic box until overlaps are at most `overlap`
-    of the radius sum, rasterised with their periodic images.  Returns the particle id map."""
-    rng = np.random.default_rng(seed)
-    s = np.asarray(spacing, float)
-    box = np.asarray(shape) * s
-    r = r_mean_um * np.exp(0.2 * rng.standard_normal(200_000))
-    n = int(np.searchsorted(np.cumsum(4 / 3 * np.pi * r ** 3), fraction * np.prod(box) * 1.04))
-    r = r[:n]
-    c = rng.random((n, 3)) * box
-    for _ in range(sweeps):
-        pairs = cKDTree(c, boxsize=box).query_pairs(2 * r.max(), output_type="ndarray")
-        i, j = pairs[:, 0], pairs[:, 1]
-        dv = c[j] - c[i]
-        dv -= box * np.round(dv / box)
-        d = np.sqrt((dv ** 2).sum(1))
-        gap = (1 - overlap) * (r[i] + r[j]) - d
-        m = gap > 1e-6
-        if not m.any():
-            break
-        push = (0.5 * gap[m] / np.maximum(d[m], 1e-9))[:, None] * dv[m]
-        disp = np.zeros_like(c)
-        np.add.at(disp, i[m], -push)
-        np.add.at(disp, j[m], push)
-        c = (c + disp) % box
-    P = np.zeros(shape, np.int32)
-    best = np.full(shape, np.inf, np.float32)
-    shifts = np.array(np.meshgrid(*[[-1, 0, 1]] * 3, indexing="ij")).reshape(3, -1).T
-    for k, (ck, rk) in enumerate(zip(c, r, strict=True)):
-        for sh in shifts:
-            cc = ck + sh * box
-            lo = np.maximum(np.floor((cc - rk) / s).astype(int), 0)
-            hi = np.minimum(np.ceil((cc + rk) / s).astype(int) + 1, shape)
-            if np.any(hi <= lo):
-                continue
-            g = np.ogrid[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
-            q = ((g[0] * s[0] - cc[0]) ** 2 + (g[1] * s[1] - cc[1]) ** 2 + (g[2] * s[2] - cc[2]) ** 2) / rk ** 2
-            sl = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
-            mm = (q <= 1) & (q < best[sl])
-            best[sl][mm] = q[mm]
-            P[sl][mm] = k + 1
-    return P
-
-
 @pytest.fixture(scope="module")
 def solid():
-    return dense_spheres(SHAPE, SP, seed=0) > 0
+    return dense_spheres(SHAPE, SP, seed=0, r_mean_um=5.0)[0] > 0
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +156,7 @@ def test_deterministic(solid, cbds):
 
 def test_anisotropic_voxels():
     sp = (0.5, 0.25, 0.25)
-    s = dense_spheres((48, 96, 96), sp, seed=2) > 0
+    s = dense_spheres((48, 96, 96), sp, seed=2, r_mean_um=5.0)[0] > 0
     for m in ("slurry", "dry"):
         cbd = place_cbd(s, sp, target_fraction=0.09, morphology=m, seed=0)
         assert int(cbd.sum()) == round(0.09 * s.size) and not (cbd & s).any()
@@ -236,7 +192,7 @@ def test_bad_input(solid):
 @pytest.mark.slow
 def test_connectivity_bigger_volume():
     """192^3 (96 um): the morphology, not the small volume, makes the difference."""
-    s = dense_spheres((192, 192, 192), SP, seed=3) > 0
+    s = dense_spheres((192, 192, 192), SP, seed=3, r_mean_um=5.0)[0] > 0
     share = {m: largest_aggregate_share(place_cbd(s, SP, target_fraction=0.09, morphology=m, seed=0))
              for m in ("slurry", "dry")}
     print(f"192^3: largest aggregate slurry {share['slurry']:.3f}, dry {share['dry']:.3f}")
