@@ -83,7 +83,15 @@ def columns_table(columns: dict) -> vtkTable:
     return table
 
 
-class QuantifyFilter(VTKPythonAlgorithmBase):
+class _LabelsInput(VTKPythonAlgorithmBase):
+    """Base of the quantification filters: one vtkImageData input with a label array."""
+
+    def FillInputPortInformation(self, port, info):
+        info.Set(self.INPUT_REQUIRED_DATA_TYPE(), "vtkImageData")
+        return 1
+
+
+class QuantifyFilter(_LabelsInput):
     """Every metric of a label volume (electrovox.filters.quantify.report.quantify_all).
 
     Setters: SetConnectivity(6 | 18 | 26).  Output 0: metrics table, output 1: profiles table.
@@ -99,10 +107,6 @@ class QuantifyFilter(VTKPythonAlgorithmBase):
         if int(n) != self._connectivity:
             self._connectivity = int(n)
             self.Modified()
-
-    def FillInputPortInformation(self, port, info):
-        info.Set(self.INPUT_REQUIRED_DATA_TYPE(), "vtkImageData")
-        return 1
 
     def RequestData(self, request, inInfo, outInfo):
         from electrovox.filters.quantify.report import quantify_all
@@ -124,7 +128,7 @@ class QuantifyFilter(VTKPythonAlgorithmBase):
         return 1
 
 
-class ComponentsFilter(VTKPythonAlgorithmBase):
+class ComponentsFilter(_LabelsInput):
     """Connected components of one phase (electrovox.filters.quantify.connectivity).
 
     Setters: SetPhase(name), SetConnectivity(6 | 18 | 26).  Output: the input image plus point
@@ -144,10 +148,6 @@ class ComponentsFilter(VTKPythonAlgorithmBase):
         if int(n) != self._connectivity:
             self._connectivity = int(n)
             self.Modified()
-
-    def FillInputPortInformation(self, port, info):
-        info.Set(self.INPUT_REQUIRED_DATA_TYPE(), "vtkImageData")
-        return 1
 
     def RequestData(self, request, inInfo, outInfo):
         from electrovox.filters.quantify import connectivity as conn
@@ -196,7 +196,7 @@ def _table_from_columns(columns: dict) -> vtkTable:
     return table
 
 
-class RepresentativeVolumeFilter(VTKPythonAlgorithmBase):
+class RepresentativeVolumeFilter(_LabelsInput):
     """Representative volume (electrovox.filters.quantify.rev.representative_volume) as a table.
 
     Setters: SetMode("growing" | "random"), SetSamples(n), SetSeed(n).
@@ -219,10 +219,6 @@ class RepresentativeVolumeFilter(VTKPythonAlgorithmBase):
 
     def SetSeed(self, n):
         self._set("seed", int(n))
-
-    def FillInputPortInformation(self, port, info):
-        info.Set(self.INPUT_REQUIRED_DATA_TYPE(), "vtkImageData")
-        return 1
 
     def RequestData(self, request, inInfo, outInfo):
         from electrovox.filters.quantify.rev import representative_volume
