@@ -1,0 +1,209 @@
+"""Pore-back (shine-through) artifact correction along the slice axis of a FIB-SEM stack.
+
+In a serial-section stack of an uninfiltrated electrode, an empty voxel (pore, crack) on the cut
+face shows the material *behind* it, deeper along the milling direction: the detector sees the
+back wall through the pore.  Such voxels are brighter than the pore level by an amount that
+falls off with the distance to that back wall, and near a bright particle they take the grey
+level of the carbon-binder domain: segmented plainly they become a CBD layer in front of every
+particle.
+
+Model (estimated from the image, nothing assumed about the instrument or generator).  For a voxel
+``p`` let ``n(p)`` be the number of slices from ``p`` to the first *source* voxel behind it along
+the milling direction (sources: the bright active material, and CBD cores, each with its own
+level; ``n = 1`` is the slice directly in front), and ``S(p)`` that source's grey level.  Per
+pixel and slice the intensity follows a two-component mixture, tracked along the slice axis:
+
+- *background* (shine-through): ``pore level + beta_n * (S - pore level) / (am level - pore level)``
+  — the back wall seen through the empty voxel, a value that changes only slowly and
+  predictably from slice to slice as the wall approaches;
+- *foreground* (material on the cut face): the CBD level (the only phase that is ambiguous with
+  shine-through; bright active material is never a candidate).
+
+``beta_n`` (the excess seen ``n`` slices in front of active material) is fitted for each ``n``
+by expectation-maximisation on the histogram of the voxels at that distance, with the CBD
+component held at the image's global CBD level and spread, until the excess falls below a
+quarter of the pore noise (beyond that reach nothing is changed).  A voxel is recognised as
+shine-through where the posterior of the background component, smoothed over the slice plane
+(shine-through comes in patches: the footprint of the wall behind), exceeds 1/2; its corrected
+value is the intensity minus the fitted excess.  The result is the corrected image and the mask
+of corrected voxels.
+
+Limits: the decision is statistical where the excess right in front of a particle equals the CBD
+level minus the pore level (then only the noise separates them, and the smoothed posterior and
+the segmentation's markers decide); a milling direction along a *negative* axis is handled with
+``reverse=True`` (material at *smaller* indices is behind the cut face).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from electrovox.errors import BadInput
+from electrovox.progress import report
+
+#: the fitted excess is followed this many slices in front of a source at most
+MAX_REACH = 24
+#: an ambiguous candidate continues a shine-through run unless CBD is this much more likely
+#: (log-likelihood ratio)
+LLR_CONTINUE = 8.0
+
+
+def _distance_behind(source: np.ndarray, level: np.ndarray | None = None):
+    """Slices from each voxel to the first ``source`` voxel behind it along +axis 0.
+
+    ``source`` bool [s, a, b] (slice axis first).  Returns ``n`` int16 (0 at sources; MAX_REACH +
+    1 where no source is within reach) and, if ``level`` (float32 per voxel) is given, the level
+    of that source voxel per voxel (float32).
+    """
+    ns = source.shape[0]
+    n = np.full(source.shape, MAX_REACH + 1, dtype=np.int16)
+    s = np.zeros(source.shape, dtype=np.float32) if level is not None else None
+    for k in range(ns - 1, -1, -1):
+        if k + 1 < ns:
+            n[k] = np.minimum(n[k + 1] + 1, MAX_REACH + 1)
+            if s is not None:
+                s[k] = s[k + 1]
+        here = source[k]
+        n[k][here] = 0
+        if s is not None:
+            s[k][here] = level[k][here]
+    return n, s
+
+
+def _fit_excess(values: np.ndarray, pore: float, pore_sd: float, cbd: float, cbd_sd: float,
+                iterations: int = 100):
+    """Two-component fit of ``values`` (voxels at one distance in front of a source): a free
+    shine-through component and the CBD component held at (cbd, cbd_sd).  Returns (mean, sd,
+    weight) of the free component."""
+    if values.size < 50:
+        return None
+    lo, hi = np.percentile(values, [0.1, 99.9])
+    counts, edges = np.histogram(values, bins=256, range=(lo, hi))
+    x = 0.5 * (edges[1:] + edges[:-1])
+    counts = counts.astype(np.float64)
+    m, sd, w = float(np.percentile(values, 25)), pore_sd, 0.5
+    floor = 2.0 * (x[1] - x[0])
+    for _ in range(iterations):
+        d0 = w * np.exp(-0.5 * ((x - m) / sd) ** 2) / sd
+        d1 = (1 - w) * np.exp(-0.5 * ((x - cbd) / cbd_sd) ** 2) / cbd_sd
+        r0 = d0 / np.maximum(d0 + d1, 1e-300)
+        n0 = float((r0 * counts).sum())
+        if n0 < 1:
+            return None
+        m_new = float((r0 * counts * x).sum() / n0)
+        sd = max(float(np.sqrt((r0 * counts * (x - m_new) ** 2).sum() / n0)), floor)
+        w = min(max(n0 / counts.sum(), 1e-3), 1 - 1e-3)
+        if abs(m_new - m) < 1e-6 * (hi - lo):
+            m = m_new
+            break
+        m = m_new
+    return m, sd, w
+
+
+def correct_pore_back(image: np.ndarray, levels: dict, *, slice_axis: int = 0, reverse: bool = False,
+                      smooth_px: float = 1.0, progress=None) -> dict:
+    """Correct pore-back (shine-through) in a denoised greyscale stack.
+
+    Parameters
+    ----------
+    image : float array [z, y, x], denoised (the fit needs the noise well below the contrast).
+    levels : the three-phase grey levels of ``image`` from
+        :func:`electrovox.filters.image.levels.estimate_levels` (pore, CBD, active material).
+    slice_axis : FIB milling axis (0, 1, 2): material at larger indices along it is behind the
+        cut face (``reverse=True``: at smaller indices).
+    smooth_px : Gaussian sigma (pixels of the slice plane) over which the background posterior
+        is smoothed before the decision.
+
+    Returns a dict: ``image`` (float32, corrected), ``mask`` (bool, the corrected voxels),
+    ``excess`` (list: fitted excess beta_n in image units for n = 1, 2, ... in front of active
+    material), ``reach_slices`` (how far the correction reaches), ``corrected_fraction``.
+    """
+    if slice_axis not in (0, 1, 2):
+        raise BadInput("pore-back correction", f"slice_axis {slice_axis!r} is not 0, 1 or 2",
+                       "give the milling axis (z=0, y=1, x=2)")
+    mu, sd = levels["means"], levels["stds"]
+    if len(mu) != 3:
+        raise BadInput("pore-back correction", "needs the levels of three phases (pore, CBD, active material)",
+                       "estimate them with estimate_levels(image, 3)")
+    pore, cbd, am = (float(v) for v in mu)
+    pore_sd, cbd_sd = float(sd[0]), float(sd[1])
+    t_pc, t_ca = (float(v) for v in levels["thresholds"])
+    img = np.moveaxis(np.asarray(image, dtype=np.float32), slice_axis, 0)
+    if reverse:
+        img = img[::-1]
+    report(progress, 0.05, "pore-back: sources")
+    # sources: bright active material (unambiguous) and CBD cores: CBD-level voxels whose face
+    # neighbours are CBD-level too and that lie beyond the reach of the shine-through of active
+    # material behind them (a shine-through zone in front of a particle can be several slices
+    # deep and wide, so near a particle only the decision below tells CBD from it)
+    am_mask = img > t_ca
+    n_am, _ = _distance_behind(am_mask)
+    mid_core = ndimage.binary_erosion((img > t_pc) & ~am_mask, ndimage.generate_binary_structure(3, 1))
+    cbd_core = np.zeros(img.shape, dtype=bool)
+    report(progress, 0.3, "pore-back: fit")
+    for _ in range(2):
+        # excess in front of active material, one distance at a time; the second pass uses the
+        # CBD level and spread of the cores found with the first pass's reach (the global
+        # mixture's CBD component is widened by the very shine-through voxels to be told apart)
+        excess, prior, spread = [], [], []
+        for k in range(1, MAX_REACH + 1):
+            sel = (n_am == k) & ~am_mask & ~cbd_core
+            fit = _fit_excess(img[sel], pore, pore_sd, cbd, cbd_sd)
+            if fit is None:
+                break
+            # shine-through brighter than the CBD level cannot be told from it (and partial-volume
+            # voxels at the wall would pull the fit up): the excess is capped there, and it can
+            # only fall with the distance from the wall
+            beta = min(max(fit[0] - pore, 0.0), cbd - pore, excess[-1] if excess else np.inf)
+            if beta < 0.25 * pore_sd:
+                break
+            excess.append(beta)
+            prior.append(float(np.log(fit[2] / (1.0 - fit[2]))))       # log odds of shine-through at n
+            spread.append(max(float(fit[1]), pore_sd))                   # its spread at n (model misfit incl.)
+        cbd_core = mid_core & (n_am > len(excess))
+        if np.count_nonzero(cbd_core) > 100:
+            cbd, cbd_sd = float(np.median(img[cbd_core])), float(np.std(img[cbd_core]))
+    del mid_core
+    src_level = np.where(am_mask, np.float32(am), np.float32(cbd)).astype(np.float32)
+    n, s_level = _distance_behind(am_mask | cbd_core, src_level)
+    reach = len(excess)
+    out = img.copy()
+    mask = np.zeros(img.shape, dtype=bool)
+    if reach:
+        beta_n = np.zeros(MAX_REACH + 2, dtype=np.float32)
+        beta_n[1:reach + 1] = excess
+        odds_n = np.zeros(MAX_REACH + 2, dtype=np.float32)
+        odds_n[1:reach + 1] = prior
+        sd_n = np.full(MAX_REACH + 2, pore_sd, dtype=np.float32)
+        sd_n[1:reach + 1] = spread
+        scale = np.clip((s_level - np.float32(pore)) / np.float32(am - pore), 0, 1).astype(np.float32)
+        shift = beta_n[np.minimum(n, MAX_REACH + 1)] * scale              # predicted excess per voxel
+        cand = (shift > 0) & ~am_mask & ~cbd_core
+        # background (shine-through pore) vs foreground (CBD) log-likelihood ratio, with the
+        # spread of the shine-through fitted at each distance (it includes the model's misfit)
+        bg = np.float32(pore) + shift
+        s_bg = sd_n[np.minimum(n, MAX_REACH + 1)]
+        llr = (-0.5 * ((img - bg) / s_bg) ** 2 - np.log(s_bg)
+               + 0.5 * ((img - np.float32(cbd)) / np.float32(cbd_sd)) ** 2 + np.log(np.float32(cbd_sd))
+               + odds_n[np.minimum(n, MAX_REACH + 1)])
+        llr = np.where(cand, np.clip(llr, -20, 20), np.float32(-20)).astype(np.float32)
+        report(progress, 0.7, "pore-back: decide")
+        if smooth_px > 0:
+            llr = ndimage.gaussian_filter(llr, (0, smooth_px, smooth_px))
+        mask = cand & (llr > 0)
+        # shine-through runs unbroken from the open pore up to the wall: an ambiguous candidate
+        # whose neighbour in front (away from the wall) is shine-through or plain pore is taken
+        # as shine-through too (walking from the front towards the wall, one slice at a time)
+        dark = img < np.float32(t_pc)
+        for k in range(1, img.shape[0]):
+            prev = mask[k - 1] | dark[k - 1]
+            mask[k] |= cand[k] & prev & (llr[k] > -LLR_CONTINUE)
+        out[mask] -= shift[mask]
+    if reverse:
+        out, mask = out[::-1], mask[::-1]
+    report(progress, 1.0, "pore-back: done")
+    return {"image": np.ascontiguousarray(np.moveaxis(out, 0, slice_axis)),
+            "mask": np.ascontiguousarray(np.moveaxis(mask, 0, slice_axis)),
+            "excess": [float(b) for b in excess], "reach_slices": reach,
+            "corrected_fraction": float(mask.mean())}
