@@ -139,6 +139,8 @@ def correct_pore_back(image: np.ndarray, levels: dict, *, slice_axis: int = 0, r
     # deep and wide, so near a particle only the decision below tells CBD from it)
     am_mask = img > t_ca
     n_am, _ = _distance_behind(am_mask)
+    n_front, _ = _distance_behind(am_mask[::-1])             # slices to the nearest particle in front
+    n_front = n_front[::-1]
     mid_core = ndimage.binary_erosion((img > t_pc) & ~am_mask, ndimage.generate_binary_structure(3, 1))
     cbd_core = np.zeros(img.shape, dtype=bool)
     report(progress, 0.3, "pore-back: fit")
@@ -150,13 +152,16 @@ def correct_pore_back(image: np.ndarray, levels: dict, *, slice_axis: int = 0, r
         for k in range(1, MAX_REACH + 1):
             sel = (n_am == k) & ~am_mask & ~cbd_core
             fit = _fit_excess(img[sel], pore, pore_sd, cbd, cbd_sd)
-            if fit is None:
+            # the same distance *behind* particles is the reference: blur, partial volume and the
+            # brightening of pores near curved particle surfaces are symmetric along the slice
+            # axis, shine-through is not (it only comes from material behind the cut face)
+            ref = _fit_excess(img[(n_front == k) & (n_am > k) & ~am_mask & ~cbd_core], pore, pore_sd, cbd, cbd_sd)
+            if fit is None or ref is None:
                 break
-            # shine-through brighter than the CBD level cannot be told from it (and partial-volume
-            # voxels at the wall would pull the fit up): the excess is capped there, and it can
-            # only fall with the distance from the wall
-            beta = min(max(fit[0] - pore, 0.0), cbd - pore, excess[-1] if excess else np.inf)
-            if beta < 0.25 * pore_sd:
+            # shine-through brighter than the CBD level cannot be told from it: the excess is
+            # capped there, and it can only fall with the distance from the wall
+            beta = min(max(fit[0] - ref[0], 0.0), cbd - pore, excess[-1] if excess else np.inf)
+            if beta < pore_sd:                           # below the pore noise: nothing to correct
                 break
             excess.append(beta)
             prior.append(float(np.log(fit[2] / (1.0 - fit[2]))))       # log odds of shine-through at n

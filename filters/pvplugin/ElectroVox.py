@@ -31,6 +31,7 @@ from electrovox.filters.quantification import (
     RepresentativeVolumeFilter,
 )
 from electrovox.filters.readers import THICKNESS_AXES, NetCDFReader, TiffStackReader
+from electrovox.filters.segmentation import CracksFilter, ImageStepFilter, ResampleFilter, SegmentFilter
 
 paraview_plugin_name = "ElectroVox"
 paraview_plugin_version = electrovox.__version__
@@ -297,3 +298,128 @@ class EVXRepresentativeVolume(RepresentativeVolumeFilter):
             "relative change against the first input, as one table.")
 class EVXCompare(CompareFilter):
     pass
+
+
+_SLICE_AXIS_XML = ('<EnumerationDomain name="enum"><Entry value="-1" text="auto (largest voxel)"/>'
+                   '<Entry value="0" text="z"/><Entry value="1" text="y"/><Entry value="2" text="x"/>'
+                   '</EnumerationDomain>')
+_DENOISERS = ("default", "gaussian", "median", "bilateral", "nlm", "none")
+_DENOISE_XML = ('<EnumerationDomain name="enum">'
+                + "".join(f'<Entry value="{i}" text="{n}"/>' for i, n in enumerate(_DENOISERS))
+                + "</EnumerationDomain>")
+_PHASE_SETS = ("pore,cbd,am,crack", "pore,cbd,am", "pore,am,crack", "pore,am")
+_PHASES_XML = ('<EnumerationDomain name="enum">'
+               + "".join(f'<Entry value="{i}" text="{n}"/>' for i, n in enumerate(_PHASE_SETS))
+               + "</EnumerationDomain>")
+_STEPS = ("destripe", "drift", "align", "denoise", "pore-back")
+_STEPS_XML = ('<EnumerationDomain name="enum">'
+              + "".join(f'<Entry value="{i}" text="{n}"/>' for i, n in enumerate(_STEPS))
+              + "</EnumerationDomain>")
+
+
+@smproxy.filter(name="EVXSegment", label="EVX Segment")
+@smproperty.input(name="Input", port_index=0)
+@smdomain.datatype(dataTypes=["vtkImageData"], composite_data_supported=False)
+@_proxy_doc("Segments a greyscale FIB-SEM / CT image into pore, CBD, active material and cracks: curtaining "
+            "and drift correction, denoising, pore-back correction, mixture grey levels, markers + watershed, "
+            "cracks enclosed by particles. Output: 'labels' (default legend) and 'pore_back_corrected'.")
+class EVXSegment(SegmentFilter):
+    @smproperty.stringvector(name="ArrayName", label="Array Name", default_values="image")
+    @_doc("Greyscale point array to segment (the first array if absent).")
+    def SetArrayName(self, name):
+        super().SetArrayName(name)
+
+    @smproperty.intvector(name="Phases", default_values=0)
+    @smdomain.xml(_PHASES_XML)
+    def SetPhaseSet(self, i):
+        super().SetPhases(_PHASE_SETS[int(i)])
+
+    @smproperty.intvector(name="PoreBackCorrection", label="Pore Back Correction", default_values=1)
+    @smdomain.xml('<BooleanDomain name="bool"/>')
+    def SetPoreBackCorrection(self, on):
+        super().SetPoreBackCorrection(on)
+
+    @smproperty.intvector(name="Destripe", default_values=1)
+    @smdomain.xml('<BooleanDomain name="bool"/>')
+    def SetDestripe(self, on):
+        super().SetDestripe(on)
+
+    @smproperty.intvector(name="DriftCorrection", label="Drift Correction", default_values=1)
+    @smdomain.xml('<BooleanDomain name="bool"/>')
+    def SetDriftCorrection(self, on):
+        super().SetDrift(on)
+
+    @smproperty.intvector(name="AlignSlices", label="Align Slices", default_values=0)
+    @smdomain.xml('<BooleanDomain name="bool"/>')
+    def SetAlignSlices(self, on):
+        super().SetAlign(on)
+
+    @smproperty.intvector(name="Denoiser", default_values=0)
+    @smdomain.xml(_DENOISE_XML)
+    def SetDenoiser(self, i):
+        super().SetDenoise(_DENOISERS[int(i)])
+
+    @smproperty.intvector(name="SliceAxis", label="Slice Axis", default_values=-1)
+    @smdomain.xml(_SLICE_AXIS_XML)
+    def SetSliceAxis(self, axis):
+        super().SetSliceAxis(axis)
+
+    @smproperty.doublevector(name="ResampleUm", label="Resample Um", default_values=0.0)
+    @_doc("Cubic voxel size of the output labels in um (majority); 0 keeps the image grid.")
+    def SetResampleUm(self, v):
+        super().SetResampleUm(v)
+
+
+@smproxy.filter(name="EVXImageStep", label="EVX Image Step")
+@smproperty.input(name="Input", port_index=0)
+@smdomain.datatype(dataTypes=["vtkImageData"], composite_data_supported=False)
+@_proxy_doc("One FIB-SEM image correction: curtaining removal, drift normalisation, slice alignment, "
+            "denoising or pore-back correction; output 'image' (float32) on the same grid.")
+class EVXImageStep(ImageStepFilter):
+    @smproperty.stringvector(name="ArrayName", label="Array Name", default_values="image")
+    def SetArrayName(self, name):
+        super().SetArrayName(name)
+
+    @smproperty.intvector(name="Step", default_values=3)
+    @smdomain.xml(_STEPS_XML)
+    def SetStep(self, i):
+        super().SetStep(int(i))
+
+    @smproperty.intvector(name="Denoiser", default_values=0)
+    @smdomain.xml(_DENOISE_XML)
+    def SetDenoiser(self, i):
+        super().SetMethod(_DENOISERS[int(i)])
+
+    @smproperty.intvector(name="SliceAxis", label="Slice Axis", default_values=-1)
+    @smdomain.xml(_SLICE_AXIS_XML)
+    def SetSliceAxis(self, axis):
+        super().SetSliceAxis(axis)
+
+
+@smproxy.filter(name="EVXResample", label="EVX Resample")
+@smproperty.input(name="Input", port_index=0)
+@smdomain.datatype(dataTypes=["vtkImageData"], composite_data_supported=False)
+@_proxy_doc("Resamples an image (interpolation) or a label volume (majority) to cubic voxels.")
+class EVXResample(ResampleFilter):
+    @smproperty.stringvector(name="ArrayName", label="Array Name", default_values="image")
+    def SetArrayName(self, name):
+        super().SetArrayName(name)
+
+    @smproperty.doublevector(name="VoxelUm", label="Voxel Um", default_values=0.1)
+    def SetVoxelUm(self, v):
+        super().SetResampleUm(v)
+
+
+@smproxy.filter(name="EVXFindCracks", label="EVX Find Cracks")
+@smproperty.input(name="Input", port_index=0)
+@smdomain.datatype(dataTypes=["vtkImageData"], composite_data_supported=False)
+@_proxy_doc("Relabels dark regions enclosed by particles (active material) as 'crack'.")
+class EVXFindCracks(CracksFilter):
+    @smproperty.doublevector(name="MaxWidthUm", label="Max Width Um", default_values=0.0)
+    @_doc("Widest crack mouth bridged, um (0: four coarsest voxels).")
+    def SetMaxWidthUm(self, w):
+        super().SetMaxWidthUm(w)
+
+    @smproperty.doublevector(name="EnclosedFraction", label="Enclosed Fraction", default_values=0.7)
+    def SetEnclosedFraction(self, f):
+        super().SetEnclosedFraction(f)

@@ -1,0 +1,32 @@
+"""pvbatch: EVX FIBSEM Image Phantom -> EVX Segment (and the single-step filters), fetched and
+written as JSON for tests/test_paraview_segment.py.
+
+usage: segment.py RESULT.json
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _pvtest import dump_dataset, write_json  # noqa: E402
+from paraview import servermanager  # noqa: E402
+from paraview.simple import (  # noqa: E402
+    EVXElectrodePhantom,
+    EVXFIBSEMImagePhantom,
+    EVXFindCracks,
+    EVXImageStep,
+    EVXResample,
+    EVXSegment,
+)
+
+src = EVXElectrodePhantom(SizeUm=[10.0, 10.0, 8.0], VoxelUm=[0.2, 0.2, 0.2], Seed=3, D50Um=4.0)
+image = EVXFIBSEMImagePhantom(Input=src, VoxelNm=[100.0, 100.0, 200.0], SNR=8.0, Seed=5)
+seg = EVXSegment(Input=image)
+step = EVXImageStep(Input=image, Step=3)
+resampled = EVXResample(Input=seg, ArrayName="labels", VoxelUm=0.2)
+cracks = EVXFindCracks(Input=seg)
+out = {}
+for name, proxy in (("image", image), ("segment", seg), ("step", step), ("resampled", resampled),
+                    ("cracks", cracks)):
+    out[name] = dump_dataset(servermanager.Fetch(proxy))
+write_json(sys.argv[1], out)

@@ -1,0 +1,224 @@
+"""Segmentation cores (electrovox.filters.image: levels, poreback, segment, cracks, pipeline)
+against phantom truth, analytic shapes and the real binary SEM volume.
+
+The accuracy bounds are the issue's (SNR >= 6, pore-back, curtaining and drift on): IoU >= 0.96
+active material, >= 0.80 CBD, >= 0.92 pore + crack; volume fractions within 1.5 points; crack
+fraction of particles within 25 % relative.  The phantoms come from the project's generator with
+fixed seeds that were not chosen by hand (0, 1, ...), and nothing in the segmentation reads the
+generator's constants: levels, noise, stripe direction and pore-back are estimated.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from electrovox.errors import BadInput
+from electrovox.filters.image.cracks import find_cracks
+from electrovox.filters.image.levels import estimate_levels
+from electrovox.filters.image.pipeline import parse_phases, segment_image
+from electrovox.filters.image.poreback import correct_pore_back
+from electrovox.filters.image.segment import segment_phases
+from electrovox.solvers.phantoms.electrode import generate_electrode
+from electrovox.solvers.phantoms.imaging import simulate_fibsem
+
+SP_LABELS = (0.2, 0.2, 0.2)
+SP_IMAGE = (0.2, 0.1, 0.1)       # 200 nm slices, 100 nm pixels (coarser than PFIB, same anisotropy)
+
+
+def iou(a, b):
+    return np.count_nonzero(a & b) / max(1, np.count_nonzero(a | b))
+
+
+@pytest.fixture(scope="module")
+def electrode():
+    return generate_electrode((80, 96, 96), SP_LABELS, seed=0, d50_um=6.0)["labels"]
+
+
+def image_of(labels, snr, seed, **kw):
+    r = simulate_fibsem(labels, SP_LABELS, image_spacing=SP_IMAGE, snr=snr, seed=seed, **kw)
+    return r["image"], r["truth"]
+
+
+def scores(seg, truth):
+    pc = lambda a: (a == 0) | (a == 3)  # noqa: E731
+    cf = lambda a: np.count_nonzero(a == 3) / max(1, np.count_nonzero((a == 2) | (a == 3)))  # noqa: E731
+    return {"am": iou(seg == 2, truth == 2), "cbd": iou(seg == 1, truth == 1), "pore+crack": iou(pc(seg), pc(truth)),
+            "dfrac": max(abs(np.mean(seg == k) - np.mean(truth == k)) for k in range(4)),
+            "crack_rel": cf(seg) / cf(truth) - 1}
+
+
+# ----------------------------------------------------------------------------- grey levels
+
+def test_levels_of_a_three_phase_mixture():
+    """Three Gaussian phases of known means/weights: the mixture fit recovers them."""
+    rng = np.random.default_rng(0)
+    n = 400_000
+    means, sds, w = (0.2, 0.45, 0.75), (0.04, 0.05, 0.04), (0.3, 0.1, 0.6)
+    k = rng.choice(3, n, p=w)
+    x = rng.normal(np.take(means, k), np.take(sds, k)).astype(np.float32)
+    lev = estimate_levels(x, 3)
+    # histogram EM on 400k samples: means to 1 % of the contrast, weights to 0.02 (sampling +
+    # binning errors are ~0.1 %; the CBD weight is the weakest-determined)
+    assert np.allclose(lev["means"], means, atol=0.0055)
+    assert np.allclose(lev["weights"], w, atol=0.02)
+    assert lev["thresholds"][0] == pytest.approx(0.33, abs=0.03)
+
+
+def test_levels_bad_input():
+    with pytest.raises(BadInput):
+        estimate_levels(np.ones((8, 8, 8), np.float32), 3)
+
+
+# ----------------------------------------------------------------------------- pore-back
+
+def test_pore_back_correction_changes_shine_through_only(electrode):
+    """The mask marks shine-through voxels (empty in the truth) and the correction removes the
+    CBD over-segmentation the artifact causes (the issue: show what it changes)."""
+    img, truth = image_of(electrode, 8, seed=2, curtaining=0, drift=0)
+    from electrovox.filters.image.pipeline import default_denoise
+    d = default_denoise(img.astype(np.float32), SP_IMAGE)
+    lev = estimate_levels(d, 3)
+    pb = correct_pore_back(d, lev, slice_axis=0)
+    mask = pb["mask"]
+    # >= 95 % of the corrected voxels are pore or crack in the truth (measured 99.5 %)
+    assert mask.mean() > 0.02 and np.isin(truth[mask], (0, 3)).mean() > 0.95
+    assert pb["reach_slices"] >= 2 and pb["excess"] == sorted(pb["excess"], reverse=True)
+    with_pb = segment_image(img, SP_IMAGE, destripe=False, drift=False)["labels"]
+    without = segment_image(img, SP_IMAGE, destripe=False, drift=False, pore_back=False)["labels"]
+    over = lambda s: np.mean(s == 1) - np.mean(truth == 1)  # noqa: E731
+    # without the correction CBD is over-segmented by several points (measured +4 to +5), with it
+    # by less than 1.5 points (the issue's fraction bound)
+    assert over(without) > 0.03 and abs(over(with_pb)) < 0.015
+    assert iou(with_pb == 1, truth == 1) > iou(without == 1, truth == 1) + 0.1
+
+
+def test_pore_back_without_artifact_changes_little(electrode):
+    """No shine-through in the image: (almost) nothing is corrected."""
+    img, truth = image_of(electrode, 8, seed=3, curtaining=0, drift=0, pore_back=0)
+    from electrovox.filters.image.pipeline import default_denoise
+    d = default_denoise(img.astype(np.float32), SP_IMAGE)
+    pb = correct_pore_back(d, estimate_levels(d, 3), slice_axis=0)
+    # the front/behind comparison finds at most a first-slice excess of about the pore noise
+    # (measured: 1.0 sigma at n = 1, 2.1 % of the voxels shifted by it), against 8+ slices and
+    # excesses up to 15 sigma with the artifact on
+    assert pb["reach_slices"] <= 1 and pb["corrected_fraction"] < 0.03
+
+
+# ----------------------------------------------------------------------------- phases, partial volume
+
+def test_blurred_particles_get_no_cbd_shell():
+    """Two-phase scene (spheres in pore) blurred by 1.5 px: the boundary passes through CBD grey
+    levels but must not become a CBD shell."""
+    z, y, x = np.ogrid[:48, :48, :48]
+    lab = np.zeros((48, 48, 48), np.uint8)
+    for c, r in (((24, 24, 14), 9), ((20, 26, 34), 8), ((30, 12, 30), 6)):
+        lab[(z - c[0]) ** 2 + (y - c[1]) ** 2 + (x - c[2]) ** 2 <= r * r] = 2
+    lab[:, :, 44:] = 1                                     # a CBD slab (real CBD must survive)
+    grey = np.choose(lab, [0.2, 0.45, 0.75]).astype(np.float32)
+    img = ndimage.gaussian_filter(grey, 1.5) + np.random.default_rng(0).normal(0, 0.02, lab.shape).astype(np.float32)
+    seg = segment_phases(img, (1.0, 1.0, 1.0))["labels"]
+    spheres = lab == 2
+    shell = ndimage.binary_dilation(spheres, iterations=3) & ~spheres & (lab == 0)
+    # the blurred shell around the spheres: < 5 % of it labelled CBD (measured 3.1 %, mostly where
+    # a sphere's shell meets the blurred CBD slab; plain thresholds: ~40 %; markers eroded by one
+    # voxel only, as before the blur estimate: 29 %)
+    assert np.mean(seg[shell] == 1) < 0.05
+    plain = np.digitize(img, estimate_levels(img, 3)["thresholds"])
+    assert np.mean(plain[shell] == 1) > 0.2
+    # the sphere volume: blurring small spheres (r 6-9 voxels, sigma 1.5) moves their steepest
+    # gradient and half height inward (a plain threshold at half height: -10 %); the watershed
+    # keeps it within 20 % (measured -15 %); sharp edges, as in the phantom tests, lose nothing
+    assert np.count_nonzero(seg == 2) == pytest.approx(np.count_nonzero(spheres), rel=0.2)
+    assert iou(seg == 1, lab == 1) > 0.85
+
+
+def test_two_phase_mode_on_real_sem_volume(real_data):
+    """The real binary lab-CT volume (0 = pore + CBD, 128 = NMC), as a greyscale image with
+    noise added: two-phase mode recovers its labels."""
+    import tifffile
+    vol = tifffile.imread(real_data["sem"])[:64]
+    img = vol.astype(np.float32) + np.random.default_rng(1).normal(0, 128 / 6, vol.shape).astype(np.float32)
+    res = segment_image(img, 1.0, phases="pore,am", destripe=False, drift=False)
+    # SNR 6 white noise on a real microstructure: IoU of the particles >= 0.96 (the issue's am bound)
+    assert iou(res["labels"] == 2, vol == 128) > 0.96
+    assert set(np.unique(res["labels"])) <= {0, 2}
+
+
+def test_single_slice(electrode):
+    img, truth = image_of(electrode, 8, seed=4, pore_back=0)
+    k = img.shape[0] // 2
+    res = segment_image(img[k], SP_IMAGE)
+    assert res["labels"].shape == (1,) + img.shape[1:]
+    # one slice: no pore-back or drift step; the particles still to IoU 0.93 (2D: no 3D context)
+    assert iou(res["labels"][0] == 2, truth[k] == 2) > 0.93
+
+
+# ----------------------------------------------------------------------------- cracks
+
+def test_cracks_enclosed_vs_neck():
+    """A particle with an internal crack (enclosed) and one with a crack open to its surface are
+    found; the pore in the neck between two touching particles is not a crack."""
+    z, y, x = np.ogrid[:60, :60, :90]
+    lab = np.zeros((60, 60, 90), np.uint8)
+    a = (z - 30) ** 2 + (y - 30) ** 2 + (x - 22) ** 2 <= 16 ** 2
+    b = (z - 30) ** 2 + (y - 30) ** 2 + (x - 52) ** 2 <= 15 ** 2       # touching a: a neck of pore around
+    lab[a | b] = 2
+    crack_a = a & (np.abs(x - 22) <= 1) & ((z - 30) ** 2 + (y - 30) ** 2 <= 10 ** 2) + np.zeros_like(a)
+    crack_b = b & (np.abs(y - 30) <= 1) & (x >= 52)                 # reaches b's surface
+    truth = lab.copy()
+    truth[crack_a] = 3
+    truth[crack_b] = 3
+    seg = lab.copy()
+    seg[crack_a | crack_b] = 0                                      # what segmentation sees: dark
+    out = find_cracks(seg, (1.0, 1.0, 1.0), max_width_um=4.0)
+    # the enclosed crack is found exactly (a hole); the open one to 75 % (measured 81 %: the
+    # closing cannot bridge the last voxels of the mouth on the curved surface)
+    assert np.array_equal(out[crack_a], np.full(np.count_nonzero(crack_a), 3))
+    assert np.mean(out[crack_b] == 3) > 0.75
+    # the neck pore between the particles stays pore
+    neck = (lab == 0) & (np.abs(x - 37) <= 3) & ((z - 30) ** 2 + (y - 30) ** 2 <= 12 ** 2)
+    # (the innermost wedge, where the two surfaces meet at a grazing angle, is filled by the
+    # closing and walled by particle: measured 8.7 % of this neck region, 144 voxels)
+    assert neck.any() and np.mean(out[neck] == 3) < 0.15
+
+
+# ----------------------------------------------------------------------------- the issue's accuracy table
+
+@pytest.mark.parametrize("snr", [6, 8])
+def test_accuracy_with_all_artifacts(electrode, snr):
+    img, truth = image_of(electrode, snr, seed=snr)
+    s = scores(segment_image(img, SP_IMAGE)["labels"], truth)
+    assert s["am"] >= 0.96, s
+    assert s["cbd"] >= 0.80, s
+    assert s["pore+crack"] >= 0.92, s
+    assert s["dfrac"] <= 0.015, s
+    assert abs(s["crack_rel"]) <= 0.25, s
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("snr", [4, 6, 8, 12])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_accuracy_other_electrodes(snr, seed):
+    lab = generate_electrode((80, 96, 96), SP_LABELS, seed=seed, d50_um=6.0)["labels"]
+    img, truth = image_of(lab, snr, seed=100 + seed)
+    s = scores(segment_image(img, SP_IMAGE)["labels"], truth)
+    print(snr, seed, s)
+    if snr >= 6:
+        assert s["am"] >= 0.96 and s["cbd"] >= 0.80 and s["pore+crack"] >= 0.92, s
+        assert s["dfrac"] <= 0.015 and abs(s["crack_rel"]) <= 0.25, s
+
+
+# ----------------------------------------------------------------------------- arguments
+
+def test_bad_arguments():
+    with pytest.raises(BadInput):
+        parse_phases("pore,cbd,stuff")
+    with pytest.raises(BadInput):
+        segment_image(np.zeros((4, 4, 4, 4), np.float32), 1.0)
+    with pytest.raises(BadInput):
+        segment_image(np.full((4, 8, 8), np.nan, np.float32), 1.0)
+    with pytest.raises(BadInput):
+        segment_image(np.zeros((4, 8, 8), np.float32), 1.0, denoise="magic")
+    assert parse_phases("am,pore") == ("pore", "am")
