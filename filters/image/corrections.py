@@ -17,9 +17,10 @@ axis* is the in-plane axis curtain stripes run along (the image's vertical); the
 in-plane axis is the *across* axis.  A 2D image is refused (BadInput): pass ``image[None]`` to
 treat a single image as a one-slice stack (then give ``slice_axis=0``).
 
-Memory: the input, the float32 output and 2D per-slice temporaries; every function works slice
-by slice, so no more than the output is held as a full-size float32 copy (plus the input, as
-given).  ``progress`` is None or a callable ``progress(fraction, message=None)``.
+Memory: the input, the float32 output and 2D per-slice temporaries (normalise_drift adds one
+16 KB histogram per slice); every function works slice by slice, so no more than the output is
+held as a full-size float32 copy (plus the input, as given).  ``progress`` is None or a
+callable ``progress(fraction, message=None)``.
 
 Recommended order on a raw stack: :func:`align_slices` (if the stack shifts), :func:`destripe`,
 then :func:`normalise_drift` (its class statistics are cleaner once the stripes are gone).
@@ -120,9 +121,28 @@ def _highpass_across(s: np.ndarray, across: int, window: int) -> np.ndarray:
     size = [1, 1]
     size[1 - across] = _BEAM_DENOISE_PX
     b = ndimage.median_filter(s, size=tuple(size), mode="reflect")
-    size = [1, 1]
-    size[across] = window
-    return b - ndimage.median_filter(b, size=tuple(size), mode="reflect")
+    return b - _running_median_truncated(b, across, window)
+
+
+def _running_median_truncated(b: np.ndarray, axis: int, window: int) -> np.ndarray:
+    """Running median of a 2D array over ``window`` pixels along ``axis``; near the ends the
+    window is cut at the edge instead of padded.
+
+    Padding by reflection would count the stripes next to an edge twice (a stripe one pixel
+    from the edge then fills a third of the window and becomes the local median, so it is
+    not removed, and its mirror image is subtracted from its neighbours); a truncated window
+    has fewer samples but no fake ones.
+    """
+    lo = ndimage.median_filter(b, size=(window, 1) if axis == 0 else (1, window), mode="reflect")
+    h = window // 2
+    n = b.shape[axis]
+    if h == 0:
+        return lo
+    bt = np.moveaxis(b, axis, 1)  # lines along axis 1
+    lt = np.moveaxis(lo, axis, 1)
+    for i in list(range(min(h, n))) + list(range(max(h, n - h), n)):
+        lt[:, i] = np.median(bt[:, max(0, i - h):min(n, i + h + 1)], axis=1)
+    return lo
 
 
 def _stripe_score(stack: np.ndarray, beam: int, window: int, source: str) -> float:
@@ -151,13 +171,24 @@ def destripe(image, spacing, *, slice_axis=None, beam_axis=None, width_um=None, 
     """Remove curtaining stripes (an additive offset per across-beam position) from a FIB-SEM stack.
 
     Model: ``image = true + s_k(across)`` in slice ``k``, ``s_k`` constant along the beam axis and
-    changing slowly with ``k``.  Per slice: high-pass the image along the across axis (the image
-    minus its running median over ``2 * width + 1`` pixels), take the median of that along the
-    beam axis, pooled over the slice and its two neighbours, as the stripe profile ``s_k``, make
-    it zero-mean and subtract it from every line of the slice.  The microstructure's edges do not
-    survive the edge-following high-pass and its residue is sparse along a line, so the median
-    along the beam rejects it; the stripes, constant along the beam, pass.  No grey level or
-    phase is assumed.
+    changing slowly with ``k``.  Per slice: a 5-pixel running median along the beam (it removes
+    pixel noise and leaves the stripes, which are constant along the beam); a high-pass along
+    the across axis (that image minus its running median over ``2 * width + 1`` pixels, the
+    window cut at the slice edges rather than padded); the median of the high-pass along the
+    beam axis, pooled over the slice and its two neighbours, is the stripe profile ``s_k``; it
+    is made zero-mean and subtracted from every line of the slice.  The microstructure's edges
+    do not survive the edge-following high-pass and its residue is sparse along a line, so the
+    median along the beam rejects it; the stripes, constant along the beam, pass.  No grey
+    level or phase is assumed.
+
+    What it removes: stripes narrower than about ``width``.  The part of a stripe pattern wider
+    than that (a white per-column profile keeps ~pi / (2 * window) of its variance in the running
+    median; crowded streaks merge into wide features) is left, because at those widths it cannot
+    be told from the microstructure.  On 40 x 128 x 128 noise-free phantom stacks with the
+    default width: 82 % of the rms of sparse 1-3 px streaks removed (mean of 5 patterns), 70 %
+    of a white per-column profile, 56 % of the simulator's smooth stripes (Gaussian, sigma 1 px),
+    while a stripe-free stack changes by 0.05 % of the phase contrast (rms).  Pixel noise adds
+    its own error to the profile, of the order of 1.25 sigma / sqrt(3 * beam pixels).
 
     Parameters
     ----------
@@ -273,11 +304,13 @@ class _SliceHistograms:
         self.lo = np.zeros(n)
         self.width = np.zeros(n)
         for k in range(n):
-            v = _slice_float32(stack, k, source)
+            v = _slice_float32(stack, k, source).astype(np.float64)
             lo, hi = float(v.min()), float(v.max())
             if not hi > lo:  # a constant slice: one filled bin (it gets no class levels)
                 hi = lo + max(abs(lo), 1.0) * 1e-6
-            self.counts[k] = np.histogram(v, bins=_FINE_BINS, range=(lo, hi))[0]
+            # bin index by hand (not np.histogram): exact same binning for any value range
+            idx = np.minimum(((v - lo) * (_FINE_BINS / (hi - lo))).astype(np.intp), _FINE_BINS - 1)
+            self.counts[k] = np.bincount(idx.ravel(), minlength=_FINE_BINS)
             self.lo[k], self.width[k] = lo, (hi - lo) / _FINE_BINS
             if k % 16 == 0 or k == n - 1:
                 report(progress, p0 + (p1 - p0) * (k + 1) / n, "slice histograms")
