@@ -220,7 +220,10 @@ def destripe(image, spacing, *, slice_axis=None, beam_axis=None, width_um=None, 
     plane_axes = [a for a in range(3) if a != slice_axis]  # in-plane axes, array order
     estimated = beam_axis is None
     if not estimated:
-        beam_axis = _check_axis(beam_axis, src, "beam_axis", allowed=tuple(plane_axes))
+        beam_axis = _check_axis(beam_axis, src, "beam_axis")
+        if beam_axis == slice_axis:
+            raise BadInput(src, f"beam_axis {beam_axis} is the slice axis: the beam runs in the slice plane",
+                           f"give beam_axis as one of {plane_axes}, or None to estimate it")
     stack = np.moveaxis(img, slice_axis, 0)  # a view: slice k is stack[k], in-plane axes in order
     n = stack.shape[0]
 
@@ -247,7 +250,7 @@ def destripe(image, spacing, *, slice_axis=None, beam_axis=None, width_um=None, 
             scores[b] = _stripe_score(stack, plane_axes.index(b), window, src)
         # ties (no stripes at all) go to the first in-plane axis: nothing much is removed anyway
         beam_axis = max(plane_axes, key=lambda a: scores[a])
-        report(progress, 0.05, f"beam axis {beam_axis} (scores {scores})")
+        report(progress, 0.05, f"beam axis {beam_axis} (estimated)")
     beam = plane_axes.index(beam_axis)  # beam axis within a slice (0 or 1)
     across = 1 - beam
     width_px = width_px_for(plane_axes[across])
@@ -443,8 +446,10 @@ def normalise_drift(image, *, slice_axis=None, n_classes=2, smooth_slices=3, pro
        class's voxels, narrowed iteratively onto the class's main peak (see below), so that the
        phase fractions, blurred interfaces and a middle phase straddling a threshold barely
        move it;
-    2. slices where a class has fewer than 0.2 % of the slice's voxels (or 20) get their class
-       levels interpolated from the neighbouring slices;
+    2. slices where a class has fewer than 0.2 % of the slice's voxels (or 20), or whose two
+       levels are less than half or more than twice as far apart as in the median slice (a
+       slice of almost one phase, whose thresholds split that phase), get their class levels
+       interpolated from the neighbouring slices;
     3. the target levels are the medians over slices of those class levels (the typical slice);
        the per-slice linear map sending the slice's two class levels onto the targets gives
        ``gain[k]``, ``offset[k]`` (``out_k = gain[k] * image_k + offset[k]``);
@@ -511,6 +516,13 @@ def normalise_drift(image, *, slice_axis=None, n_classes=2, smooth_slices=3, pro
         # a slice whose two classes have (nearly) met cannot give a gain
         valid = np.isfinite(m_lo) & np.isfinite(m_hi)
         valid[valid] = (m_hi[valid] - m_lo[valid]) > 10.0 * hists.width[valid]
+        if np.any(valid):
+            # nor can a slice where the classes are not the phases of the others: a slice of
+            # (almost) one phase has that phase split in two by its own thresholds, with levels
+            # a fraction of the contrast apart.  Drift changes the contrast by far less than 2x.
+            sep = m_hi - m_lo
+            typical = float(np.median(sep[valid]))
+            valid[valid] = (sep[valid] > 0.5 * typical) & (sep[valid] < 2.0 * typical)
         if not np.any(valid):
             raise BadInput(src, f"no slice has {min_count} or more voxels in both the darkest and the brightest "
                                 f"of {n_classes} grey classes", "check the image has contrast, or lower n_classes")
