@@ -24,6 +24,8 @@ def cmd_segment(args) -> dict:
         from electrovox.errors import BadInput
         raise BadInput("--resample-um", f"{args.resample_um} is not a positive voxel size",
                        "give the cubic voxel size in um, e.g. --resample-um 0.1")
+    if args.variable is None and str(args.image).lower().endswith(".nc"):
+        args.variable = "image"                         # the contract: an .nc's greyscale is `image`
     vol = _read(args, args.image, labels=False, desc="reading")
     with cli_bar(f"segmenting {args.image}", quiet=args.quiet) as bar:
         res = segment_image(vol.array, vol.spacing, method=args.method, phases=phases,

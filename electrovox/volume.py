@@ -155,6 +155,21 @@ class Volume:
         return out
 
 
+def spacing_array(spacing, source="spacing", name="spacing") -> np.ndarray:
+    """Voxel size (dz, dy, dx) in um as float64 array (3,) from one number (cubic) or three;
+    BadInput naming ``source`` unless all are positive and finite."""
+    try:
+        s = np.asarray(spacing, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        s = np.zeros(0)
+    if s.size == 1:
+        s = np.repeat(s, 3)
+    if s.size != 3 or not np.all(np.isfinite(s)) or np.any(s <= 0):
+        raise BadInput(source, f"{name} {spacing!r} is not one or three positive voxel sizes in um",
+                       f"give {name} as one number (cubic voxels) or (dz, dy, dx) in um, all > 0")
+    return s
+
+
 def require_spacing(spacing, source) -> tuple[float, float, float]:
     """Return spacing (z, y, x) or raise BadInput when the file carries no voxel size."""
     if spacing is None:

@@ -38,6 +38,7 @@ from skimage.registration import phase_cross_correlation
 
 from electrovox.errors import BadInput
 from electrovox.progress import report
+from electrovox.volume import spacing_array
 
 #: Default widest stripe that :func:`destripe` removes, in pixels of the across axis.
 DEFAULT_STRIPE_WIDTH_PX = 8
@@ -64,19 +65,6 @@ def _check_image(image, source: str) -> np.ndarray:
     if a.dtype.kind not in "uifb":
         raise BadInput(source, f"image has dtype {a.dtype}, not real numbers", "pass a real-valued (greyscale) stack")
     return a
-
-
-def _check_spacing(spacing, source: str) -> np.ndarray:
-    try:
-        s = np.asarray(spacing, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
-        s = np.zeros(0)
-    if s.size == 1:
-        s = np.repeat(s, 3)
-    if s.size != 3 or not np.all(np.isfinite(s)) or np.any(s <= 0):
-        raise BadInput(source, f"spacing {spacing!r} is not three positive voxel sizes in um",
-                       "give spacing as (dz, dy, dx) in um, e.g. (0.1, 0.015, 0.015)")
-    return s
 
 
 def _check_axis(axis, source: str, name: str, *, allowed=(0, 1, 2)) -> int:
@@ -214,7 +202,7 @@ def destripe(image, spacing, *, slice_axis=None, beam_axis=None, width_um=None, 
     """
     src = "destripe"
     img = _check_image(image, src)
-    spacing = _check_spacing(spacing, src)
+    spacing = spacing_array(spacing, src)
     _check_progress(progress, src)
     slice_axis = int(np.argmax(spacing)) if slice_axis is None else _check_axis(slice_axis, src, "slice_axis")
     plane_axes = [a for a in range(3) if a != slice_axis]  # in-plane axes, array order

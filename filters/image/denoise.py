@@ -47,6 +47,7 @@ from scipy import ndimage
 
 from electrovox.errors import BadInput
 from electrovox.progress import report
+from electrovox.volume import spacing_array
 
 METHODS = ("gaussian", "median", "bilateral", "nlm")
 _SLAB_VOXELS = 4_000_000          # voxels per slab of float32 temporaries (16 MB each)
@@ -71,19 +72,6 @@ def _check_image(image, source: str) -> np.ndarray:
                 raise BadInput(source, "the image contains NaN or infinite values",
                                "replace them (e.g. with np.nan_to_num) before denoising")
     return a
-
-
-def _spacing3(spacing, source: str) -> np.ndarray:
-    try:
-        s = np.asarray(spacing, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
-        s = np.zeros(0)
-    if s.size == 1:
-        s = np.repeat(s, 3)
-    if s.size != 3 or not np.all(np.isfinite(s)) or np.any(s <= 0):
-        raise BadInput(source, f"spacing {spacing!r} is not three positive voxel sizes in um",
-                       "give spacing as (dz, dy, dx) in um, e.g. (0.1, 0.0152, 0.0152)")
-    return s
 
 
 def _length_um(value, name: str, default, source: str) -> np.ndarray:
@@ -296,7 +284,7 @@ def denoise(image, spacing, method: str = "gaussian", *, sigma_um=None, size_um=
     if method not in METHODS:
         raise BadInput(src, f"unknown method {method!r}", "use one of " + ", ".join(METHODS))
     a = _check_image(image, src)
-    sp = _spacing3(spacing, src)
+    sp = spacing_array(spacing, src)
     s_min = float(sp.min())
     report(progress, 0.0, method)
     if method == "gaussian":
@@ -353,7 +341,7 @@ def edge_preservation(denoised, clean, truth_labels, *, spacing=(1.0, 1.0, 1.0),
     if d.shape != c.shape or d.shape != lab.shape or d.ndim != 3:
         raise BadInput(src, f"shapes differ or are not 3D: {d.shape}, {c.shape}, {lab.shape}",
                        "pass three [z, y, x] arrays of one shape")
-    sp = _spacing3(spacing, src)
+    sp = spacing_array(spacing, src)
     size = 2 * int(margin_vox) + 1
     interior = ndimage.maximum_filter(lab, size=size, mode="nearest") == ndimage.minimum_filter(
         lab, size=size, mode="nearest")

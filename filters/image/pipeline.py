@@ -28,6 +28,7 @@ import numpy as np
 
 from electrovox.errors import BadInput
 from electrovox.progress import report
+from electrovox.volume import spacing_array
 
 #: phase sets the segmentation supports (names of the default legend)
 PHASE_SETS = {
@@ -46,15 +47,6 @@ def parse_phases(phases) -> tuple[str, ...]:
         raise BadInput("--phases", f"{','.join(names)} is not a supported phase set",
                        "use pore,cbd,am,crack (default), pore,cbd,am, pore,am,crack or pore,am (lab X-ray CT)")
     return got
-
-
-def _spacing(spacing) -> tuple[float, float, float]:
-    sp = np.atleast_1d(np.asarray(spacing, dtype=np.float64))
-    if sp.size == 1:
-        sp = np.repeat(sp, 3)
-    if sp.size != 3 or not np.all(np.isfinite(sp)) or np.any(sp <= 0):
-        raise BadInput("spacing", f"{spacing!r} is not 1 or 3 positive voxel sizes", "give the voxel size in um")
-    return tuple(float(s) for s in sp)
 
 
 def _sub(progress, a: float, b: float):
@@ -101,7 +93,7 @@ def segment_image(image, spacing, *, method: str = "classic", phases="pore,cbd,a
     if denoise not in DENOISERS:
         raise BadInput("--denoise", f"{denoise!r} is not a denoiser", "use one of " + ", ".join(DENOISERS))
     names = parse_phases(phases)
-    sp = _spacing(spacing)
+    sp = tuple(float(v) for v in spacing_array(spacing))
     img = np.asarray(image)
     if img.ndim == 2:
         img = img[np.newaxis]

@@ -32,6 +32,7 @@ from scipy import ndimage, sparse
 
 from electrovox.errors import BadInput
 from electrovox.progress import report
+from electrovox.volume import spacing_array
 
 ORDERS = (0, 1, 3)
 LABEL_METHODS = ("nearest", "majority")
@@ -41,19 +42,6 @@ _TIE_TOLERANCE = 1e-5      # majority: overlaps closer than this (fraction of th
 
 
 # ----------------------------------------------------------------------------------- checks
-def _spacing3(value, name: str, source: str) -> np.ndarray:
-    try:
-        s = np.asarray(value, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
-        s = np.zeros(0)
-    if s.size == 1:
-        s = np.repeat(s, 3)
-    if s.size != 3 or not np.all(np.isfinite(s)) or np.any(s <= 0):
-        raise BadInput(source, f"{name} {value!r} is not one or three positive voxel sizes in um",
-                       f"give {name} as one number (cubic voxels) or (dz, dy, dx) in um, all > 0")
-    return s
-
-
 def _check_array(a, source: str, what: str) -> np.ndarray:
     a = np.asarray(a)
     if a.ndim != 3 or a.size == 0:
@@ -87,8 +75,8 @@ def output_grid(shape, spacing, new_spacing) -> tuple[tuple[int, int, int], tupl
         shp = ()
     if len(shp) != 3 or min(shp) < 1:
         raise BadInput(src, f"shape {shape!r} is not three positive voxel counts", "give (nz, ny, nx)")
-    sp = _spacing3(spacing, "spacing", src)
-    ns = _spacing3(new_spacing, "new_spacing", src)
+    sp = spacing_array(spacing, src, "spacing")
+    ns = spacing_array(new_spacing, src, "new_spacing")
     new_shape = tuple(_axis_count(n, float(a), float(b)) for n, a, b in zip(shp, sp, ns, strict=True))
     shift = tuple(float(v) for v in ns / 2.0 - sp / 2.0)
     return new_shape, shift
@@ -160,8 +148,8 @@ def resample_image(image, spacing, new_spacing, *, order: int = 1, anti_alias: b
         raise BadInput(src, f"the image has dtype {a.dtype}, not real numbers", "pass a greyscale image")
     if order not in ORDERS or isinstance(order, bool):
         raise BadInput(src, f"order {order!r} is not supported", "use order 0, 1 or 3")
-    sp = _spacing3(spacing, "spacing", src)
-    ns = _spacing3(new_spacing, "new_spacing", src)
+    sp = spacing_array(spacing, src, "spacing")
+    ns = spacing_array(new_spacing, src, "new_spacing")
     new_shape, shift = output_grid(a.shape, sp, ns)
     report(progress, 0.0, "resampling")
 
@@ -263,8 +251,8 @@ def resample_labels(labels, spacing, new_spacing, *, method: str = "majority",
         lo_v, hi_v = int(a.min()), int(a.max())
         if lo_v < 0 or hi_v > 255:
             raise BadInput(src, f"label range {lo_v}..{hi_v} is outside 0..255", "relabel to uint8 ids")
-    sp = _spacing3(spacing, "spacing", src)
-    ns = _spacing3(new_spacing, "new_spacing", src)
+    sp = spacing_array(spacing, src, "spacing")
+    ns = spacing_array(new_spacing, src, "new_spacing")
     new_shape, shift = output_grid(a.shape, sp, ns)
     out = np.empty(new_shape, np.uint8)
     report(progress, 0.0, method)

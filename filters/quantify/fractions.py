@@ -27,6 +27,7 @@ import numpy as np
 
 from electrovox.errors import BadInput
 from electrovox.phases import label_counts
+from electrovox.volume import spacing_array
 
 #: A table: column name -> 1-D array, all columns of equal length (see the module docstring).
 Table = dict[str, np.ndarray]
@@ -50,13 +51,7 @@ def phase_ids(legend: dict[int, str]) -> dict[str, int]:
 
 def as_spacing(spacing) -> tuple[float, float, float]:
     """Voxel size (dz, dy, dx) in um from one number (cubic) or three; checked positive and finite."""
-    s = np.atleast_1d(np.asarray(spacing, dtype=float)).ravel()
-    if s.size == 1:
-        s = np.repeat(s, 3)
-    if s.size != 3 or not np.all(np.isfinite(s)) or np.any(s <= 0):
-        raise BadInput("spacing", f"voxel size {spacing!r} is not one or three positive numbers",
-                       "give the voxel size in um as dz, dy, dx (or one number for cubic voxels)")
-    return float(s[0]), float(s[1]), float(s[2])
+    return tuple(float(v) for v in spacing_array(spacing, "spacing", "voxel size"))
 
 
 def as_axis(axis) -> int:
