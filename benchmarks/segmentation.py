@@ -68,7 +68,8 @@ def main():
             print(f"| {seed} | {snr} | {s[0]:.3f} | {s[1]:.3f} | {s[2]:.3f} | {s[3]:.2f} | {s[4]:+.1f} % | "
                   f"{p[0]:.3f} / {p[1]:.3f} / {p[2]:.3f} | {p[3]:.2f} |", flush=True)
     n = args.n
-    lab = generate_electrode((n // 2, n // 2, n // 2), SP_L, seed=5, d50_um=8.0)["labels"]
+    # labels at 0.2 um, image at 0.2 x 0.1 x 0.1 um (z, y, x): (n, n/2, n/2) labels -> an n^3 image
+    lab = generate_electrode((n, n // 2, n // 2), SP_L, seed=5, d50_um=8.0)["labels"]
     r = simulate_fibsem(lab, SP_L, image_spacing=(0.2, 0.1, 0.1), snr=8, seed=7)
     img = r["image"][:n, :n, :n]
     del r, lab

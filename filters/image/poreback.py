@@ -101,6 +101,52 @@ def _fit_excess(values: np.ndarray, pore: float, pore_sd: float, cbd: float, cbd
     return m, sd, w
 
 
+def _tables(excess, prior, spread, pore_sd):
+    """Per-distance look-up tables (index n = 0 .. MAX_REACH + 1): excess, log prior odds, spread."""
+    k = len(excess)
+    beta = np.zeros(MAX_REACH + 2, dtype=np.float32)
+    beta[1:k + 1] = excess
+    odds = np.zeros(MAX_REACH + 2, dtype=np.float32)
+    odds[1:k + 1] = prior
+    sd = np.full(MAX_REACH + 2, pore_sd, dtype=np.float32)
+    sd[1:k + 1] = spread
+    return beta, odds, sd
+
+
+def _decide(img, am_mask, cbd_core, sources, tables, lev, smooth_px):
+    """Shine-through decision on a block [s, a, b]: (mask of corrected voxels, predicted excess)."""
+    pore, pore_sd, cbd, cbd_sd, am, t_pc = lev
+    beta_n, odds_n, sd_n = tables
+    src_level = np.where(am_mask, np.float32(am), np.float32(cbd)).astype(np.float32)
+    n, s_level = _distance_behind(sources, src_level)
+    del src_level
+    idx = np.minimum(n, MAX_REACH + 1)
+    del n
+    scale = np.clip((s_level - np.float32(pore)) / np.float32(am - pore), 0, 1).astype(np.float32)
+    shift = beta_n[idx] * scale                                  # predicted excess per voxel
+    del scale, s_level
+    cand = (shift > 0) & ~am_mask & ~cbd_core
+    # background (shine-through pore) vs foreground (CBD) log-likelihood ratio, with the spread of
+    # the shine-through fitted at each distance (it includes the model's misfit)
+    s_bg = sd_n[idx]
+    llr = -0.5 * ((img - (np.float32(pore) + shift)) / s_bg) ** 2 - np.log(s_bg)
+    llr += 0.5 * ((img - np.float32(cbd)) / np.float32(cbd_sd)) ** 2 + np.float32(np.log(cbd_sd))
+    llr += odds_n[idx]
+    del s_bg, idx
+    llr = np.where(cand, np.clip(llr, -20, 20), np.float32(-20)).astype(np.float32)
+    if smooth_px > 0:
+        llr = ndimage.gaussian_filter(llr, (0, smooth_px, smooth_px))
+    mask = cand & (llr > 0)
+    # shine-through runs unbroken from the open pore up to the wall: an ambiguous candidate whose
+    # neighbour in front (away from the wall) is shine-through or plain pore is taken as
+    # shine-through too (walking from the front towards the wall, one slice at a time)
+    dark = img < np.float32(t_pc)
+    for k in range(1, img.shape[0]):
+        prev = mask[k - 1] | dark[k - 1]
+        mask[k] |= cand[k] & prev & (llr[k] > -LLR_CONTINUE)
+    return mask, shift
+
+
 def correct_pore_back(image: np.ndarray, levels: dict, *, slice_axis: int = 0, reverse: bool = False,
                       smooth_px: float = 1.0, progress=None) -> dict:
     """Correct pore-back (shine-through) in a denoised greyscale stack.
@@ -170,41 +216,28 @@ def correct_pore_back(image: np.ndarray, levels: dict, *, slice_axis: int = 0, r
         if np.count_nonzero(cbd_core) > 100:
             cbd, cbd_sd = float(np.median(img[cbd_core])), float(np.std(img[cbd_core]))
     del mid_core
-    src_level = np.where(am_mask, np.float32(am), np.float32(cbd)).astype(np.float32)
-    n, s_level = _distance_behind(am_mask | cbd_core, src_level)
     reach = len(excess)
     out = img.copy()
     mask = np.zeros(img.shape, dtype=bool)
     if reach:
-        beta_n = np.zeros(MAX_REACH + 2, dtype=np.float32)
-        beta_n[1:reach + 1] = excess
-        odds_n = np.zeros(MAX_REACH + 2, dtype=np.float32)
-        odds_n[1:reach + 1] = prior
-        sd_n = np.full(MAX_REACH + 2, pore_sd, dtype=np.float32)
-        sd_n[1:reach + 1] = spread
-        scale = np.clip((s_level - np.float32(pore)) / np.float32(am - pore), 0, 1).astype(np.float32)
-        shift = beta_n[np.minimum(n, MAX_REACH + 1)] * scale              # predicted excess per voxel
-        cand = (shift > 0) & ~am_mask & ~cbd_core
-        # background (shine-through pore) vs foreground (CBD) log-likelihood ratio, with the
-        # spread of the shine-through fitted at each distance (it includes the model's misfit)
-        bg = np.float32(pore) + shift
-        s_bg = sd_n[np.minimum(n, MAX_REACH + 1)]
-        llr = (-0.5 * ((img - bg) / s_bg) ** 2 - np.log(s_bg)
-               + 0.5 * ((img - np.float32(cbd)) / np.float32(cbd_sd)) ** 2 + np.log(np.float32(cbd_sd))
-               + odds_n[np.minimum(n, MAX_REACH + 1)])
-        llr = np.where(cand, np.clip(llr, -20, 20), np.float32(-20)).astype(np.float32)
-        report(progress, 0.7, "pore-back: decide")
-        if smooth_px > 0:
-            llr = ndimage.gaussian_filter(llr, (0, smooth_px, smooth_px))
-        mask = cand & (llr > 0)
-        # shine-through runs unbroken from the open pore up to the wall: an ambiguous candidate
-        # whose neighbour in front (away from the wall) is shine-through or plain pore is taken
-        # as shine-through too (walking from the front towards the wall, one slice at a time)
-        dark = img < np.float32(t_pc)
-        for k in range(1, img.shape[0]):
-            prev = mask[k - 1] | dark[k - 1]
-            mask[k] |= cand[k] & prev & (llr[k] > -LLR_CONTINUE)
-        out[mask] -= shift[mask]
+        tables = _tables(excess, prior, spread, pore_sd)
+        sources = am_mask | cbd_core
+        # the decision is column-wise along the slice axis but for the in-plane smoothing of the
+        # posterior: blocks of rows along the next axis, with a halo for that smoothing, bound the
+        # temporaries (a dozen float32 arrays) to the block
+        halo = int(4 * smooth_px + 1) if smooth_px > 0 else 0
+        na = img.shape[1]
+        rows = max(1, min(na, 2_000_000 // max(1, img.shape[0] * img.shape[2])))
+        for a0 in range(0, na, rows):
+            a1 = min(na, a0 + rows)
+            h0, h1 = max(0, a0 - halo), min(na, a1 + halo)
+            blk = np.s_[:, h0:h1]
+            m = _decide(img[blk], am_mask[blk], cbd_core[blk], sources[blk], tables,
+                        (pore, pore_sd, cbd, cbd_sd, am, t_pc), smooth_px)
+            core = np.s_[:, a0 - h0:a1 - h0]
+            mask[:, a0:a1] = m[0][core]
+            out[:, a0:a1] -= np.where(m[0][core], m[1][core], np.float32(0))
+            report(progress, 0.7 + 0.3 * a1 / na, "pore-back: decide")
     if reverse:
         out, mask = out[::-1], mask[::-1]
     report(progress, 1.0, "pore-back: done")

@@ -83,7 +83,10 @@ def segment_phases(image: np.ndarray, spacing, *, phases=("pore", "cbd", "am"), 
     ``tophat_um``: radius in um of the white top-hat that keeps thin bright CBD in dark pores
     (default 2 x the coarsest voxel size; 0 switches it off).
 
-    Returns ``{"labels": uint8 array, "levels": levels, "markers_fraction": float}``.
+    Returns ``{"labels": uint8 array, "levels": levels, "thresholds": the class thresholds used,
+    "edge_blur_um": the estimated edge blur (Gaussian sigma, um)}``.  The volume is processed in
+    z slabs of about :data:`SLAB_VOXELS` voxels with a halo wider than every footprint and the
+    partial-volume layers, so memory stays bounded.
     """
     phases = tuple(phases)
     if phases not in (("pore", "cbd", "am"), ("pore", "am")):
@@ -104,11 +107,57 @@ def segment_phases(image: np.ndarray, spacing, *, phases=("pore", "cbd", "am"), 
         # level; the between-class criterion stays near the half-height of the edges
         from skimage.filters import threshold_otsu
         thr = [float(threshold_otsu(img[:: max(1, img.shape[0] // 64)]))]
-    report(progress, 0.05, "classes")
-    cls = np.digitize(img, np.asarray(thr, dtype=np.float32)).astype(np.uint8)
-    grad = gradient_magnitude(img, sp)
     ids = (PORE, CBD, AM) if ncls == 3 else (PORE, AM)
-    st = structure(img.shape)
+    thr32 = np.asarray(thr, dtype=np.float32)
+    report(progress, 0.05, "edge blur")
+    # global figures first (the edge blur from the gradient of a sample of slabs), then the
+    # volume in z slabs with a halo: every step is local (the unmarked voxels are thin layers
+    # next to markers), so slabs bound the memory of the watershed (scikit-image works on
+    # padded float64 copies) without changing the result away from pathological cases
+    r_um, r_top = min(sp), 0.0
+    if ncls == 3:
+        blur = edge_blur_um(_sample_gradient(img, sp), levels["means"][-1] - levels["means"][0], sp)
+        r_um = max(min(sp), 2.0 * blur)
+        r_top = 2.0 * max(sp) if tophat_um is None else float(tophat_um)
+    erode_fp = ellipsoid(r_um, sp, img.shape) if r_um > min(sp) * 1.01 else structure(img.shape)
+    top_fp = ellipsoid(r_top, sp, img.shape) if r_top > 0 else None
+    reach = max(erode_fp.shape[0], top_fp.shape[0] if top_fp is not None else 0)
+    halo = 0 if img.shape[0] == 1 else int(reach + 2 * int(4.0 * min(sp) / sp[0] + 1) + 4)
+    nz = img.shape[0]
+    rows = max(1, min(nz, SLAB_VOXELS // max(1, img.shape[1] * img.shape[2])))
+    labels = np.empty(img.shape, dtype=np.uint8)
+    for z0 in range(0, nz, rows):
+        z1 = min(nz, z0 + rows)
+        a0, a1 = max(0, z0 - halo), min(nz, z1 + halo)
+        block = _segment_block(img[a0:a1], sp, thr32, ncls, ids, levels["means"], erode_fp, top_fp,
+                                   structure(img.shape))
+        labels[z0:z1] = block[z0 - a0:z1 - a0]
+        report(progress, 0.05 + 0.95 * z1 / nz, "watershed")
+    report(progress, 1.0, "segmented")
+    return {"labels": labels, "levels": levels, "edge_blur_um": float(max(0.0, (r_um - min(sp)) / 2.0)),
+            "thresholds": [float(t) for t in thr]}
+
+
+#: voxels per z slab of the marker watershed (its temporaries: ~25 bytes per voxel)
+SLAB_VOXELS = 4_000_000
+
+
+def _sample_gradient(img, sp, max_voxels=8_000_000):
+    """Gradient magnitude of evenly spread slabs of ``img`` (all of it when small)."""
+    nz = img.shape[0]
+    if img.size <= max_voxels or nz < 16:
+        return gradient_magnitude(img, sp)
+    rows = max(8, max_voxels // (8 * img.shape[1] * img.shape[2]))
+    parts = []
+    for z0 in np.linspace(0, nz - rows, 8).astype(int):
+        parts.append(gradient_magnitude(img[z0:z0 + rows], sp)[2:-2])   # drop the slab's edge rows
+    return np.concatenate(parts)
+
+
+def _segment_block(img, sp, thr, ncls, ids, means, erode_fp, top_fp, st):
+    """Markers and watershed on one (haloed) slab; returns its uint8 labels."""
+    from skimage.segmentation import watershed
+    cls = np.digitize(img, thr).astype(np.uint8)
     markers = np.zeros(img.shape, dtype=np.int32)
     markers[cls == 0] = ids[0] + 1
     markers[cls == ncls - 1] = ids[-1] + 1
@@ -116,28 +165,32 @@ def segment_phases(image: np.ndarray, spacing, *, phases=("pore", "cbd", "am"), 
         mid = cls == 1
         # a CBD marker lies deeper inside the CBD-level class than the partial-volume layer of a
         # particle-pore edge is thick: that layer's half-width is about twice the edge blur
-        blur = edge_blur_um(grad, levels["means"][-1] - levels["means"][0], sp)
-        r_um = max(min(sp), 2.0 * blur)
-        core = ndimage.binary_erosion(mid, ellipsoid(r_um, sp, img.shape) if r_um > min(sp) * 1.01 else st,
-                                      border_value=1)
-        report(progress, 0.2, "thin CBD")
-        r = 2.0 * max(sp) if tophat_um is None else float(tophat_um)
-        if r > 0:
+        core = ndimage.binary_erosion(mid, erode_fp, border_value=1)
+        if top_fp is not None:
             # thin bright CBD in dark pores: the white top-hat response of a thin film or fibril is
             # its contrast over the pore; only voxels away from active material qualify (next to a
             # particle a CBD-level voxel may be the particle's own blurred edge)
-            fp = ellipsoid(r, sp, img.shape)
-            tophat = img - ndimage.grey_opening(img, footprint=fp)
+            tophat = img - ndimage.grey_opening(img, footprint=top_fp)
             near_am = ndimage.binary_dilation(cls == 2, st)
-            half = np.float32(0.5 * (levels["means"][1] - levels["means"][0]))
+            half = np.float32(0.5 * (means[1] - means[0]))
             core |= mid & (tophat > half) & ~near_am
+            del tophat, near_am
         markers[core] = CBD + 1
-    report(progress, 0.4, "watershed")
-    from skimage.segmentation import watershed
-    ws = watershed(grad, markers, connectivity=1)
-    labels = (ws - 1).astype(np.uint8)
-    report(progress, 1.0, "segmented")
-    return {"labels": labels, "levels": levels, "markers_fraction": float(np.mean(markers > 0))}
+        del mid, core
+    del cls
+    grad = gradient_magnitude(img, sp)
+    # only the unmarked voxels and the markers touching them take part in the flooding: interior
+    # markers are settled already, and leaving them out of the watershed's priority queue makes
+    # it several times faster (the result is the same: flooding only ever starts at a marker
+    # next to an unmarked voxel)
+    unmarked = markers == 0
+    band = ndimage.binary_dilation(unmarked, st)
+    seeds = np.where(band, markers, 0)
+    flooded = watershed(grad, seeds, mask=band, connectivity=1)
+    del seeds, band, grad
+    out = np.where(unmarked, flooded, markers)
+    out -= 1
+    return out.astype(np.uint8)
 
 
 def edge_blur_um(grad: np.ndarray, contrast: float, spacing, sigma_um: float | None = None) -> float:
