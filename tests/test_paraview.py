@@ -418,6 +418,19 @@ def _write_sample(path: Path) -> np.ndarray:
     return a
 
 
+def _write_image_sample(path: Path) -> np.ndarray:
+    """A small PFIB-SEM phantom image (variable image, truth beside it); returns the truth."""
+    from electrovox.io import write_volume
+    from electrovox.solvers.phantoms.electrode import generate_electrode
+    from electrovox.solvers.phantoms.imaging import simulate_fibsem
+    from electrovox.volume import Volume
+
+    lab = generate_electrode((30, 40, 40), (0.2, 0.2, 0.2), seed=1, d50_um=4.0)["labels"]
+    r = simulate_fibsem(lab, (0.2, 0.2, 0.2), image_spacing=(0.2, 0.1, 0.1), snr=8, seed=2)
+    write_volume(path, Volume(r["image"], (0.2, 0.1, 0.1), name="image"))
+    return r["truth"]
+
+
 def _pixels(path: Path) -> np.ndarray:
     from PIL import Image
 
@@ -506,6 +519,7 @@ def test_gui_phase_legend_screenshot(tmp_path):
     the GUI then quits on File > Exit (Ctrl+Q)."""
     _require("paraview", "Xvfb", "xdotool", "import")
     _write_sample(tmp_path / "sample.nc")
+    truth = _write_image_sample(tmp_path / "image.nc")
 
     home, run_dir, out = tmp_path / "home", tmp_path / "xdg-run", tmp_path / "out"
     for p in (home / ".config" / "ParaView", run_dir, out):
@@ -521,7 +535,8 @@ def test_gui_phase_legend_screenshot(tmp_path):
     gui = None
     try:
         env = _clean_env(DISPLAY=display, HOME=home, XDG_CONFIG_HOME=home / ".config",
-                         XDG_RUNTIME_DIR=run_dir, EVX_GUI_DATA=tmp_path / "sample.nc", EVX_GUI_OUT=out)
+                         XDG_RUNTIME_DIR=run_dir, EVX_GUI_DATA=tmp_path / "sample.nc", EVX_GUI_OUT=out,
+                         EVX_GUI_IMAGE=tmp_path / "image.nc")
         gui_log = open(tmp_path / "paraview.log", "wb")
         gui = subprocess.Popen(["timeout", "120", str(BIN / "electrovox-paraview"),
                                 f"--script={SCRIPTS / 'gui_phase_legend.py'}"],
@@ -580,6 +595,16 @@ def test_gui_phase_legend_screenshot(tmp_path):
     a = _write_sample(tmp_path / "again.nc")
     assert done["metrics"]["fractions.am"] == pytest.approx((a == 1).mean(), abs=1e-12)
     assert done["profile_rows"] == a.shape[0] and done["chart_x"] == "z_um"
+
+    # EVX Segment ran in the GUI: progress reported to the progress bar (several steps, up to 1),
+    # and labels that match the phantom's truth (active material IoU > 0.9 on this small image)
+    seg = done["segment"]
+    assert len(seg["progress"]) >= 5 and max(seg["progress"]) == pytest.approx(1.0)
+    nx, ny, nz = seg["dims"]
+    lab = np.asarray(seg["labels"]).reshape(nz, ny, nx)
+    assert lab.shape == truth.shape
+    am = (lab == 2), (truth == 2)
+    assert np.count_nonzero(am[0] & am[1]) / np.count_nonzero(am[0] | am[1]) > 0.9
 
     # pixels: SaveScreenshot's image and the whole screen both show the three phase colours
     shot = _pixels(Path(done["screenshot"]))

@@ -4,6 +4,8 @@ it with the phase colours, render, save a screenshot, then write a done-marker (
 Inputs by environment (the GUI passes no script arguments):
   EVX_GUI_DATA  the label volume to open (.nc/.vti/.tif an ElectroVox reader or ParaView reads)
   EVX_GUI_OUT   folder for screenshot.png and done.json
+  EVX_GUI_IMAGE optional greyscale image (.nc with 'image'): EVX Segment runs on it in the GUI,
+                shown in a render view; its progress events are counted
 The GUI stays open afterwards; the test captures the screen and quits it (File > Exit, Ctrl+Q).
 """
 
@@ -56,10 +58,31 @@ try:
     names, values = table.GetColumnByName("Metric"), table.GetColumnByName("Value")
     metrics = {names.GetValue(i): values.GetValue(i) for i in range(table.GetNumberOfRows())}
     profile_rows = servermanager.Fetch(quant, idx=1).GetNumberOfRows()
-    marker = {"ok": True, "reader": src.GetXMLName(), "screenshot": shot,
+    # the label LUT is shared by name ("labels"): read it before the segmentation's display uses it
+    lut_seen = {"annotations": list(lut.Annotations), "indexed_colors": list(lut.IndexedColors),
+                "categorical": int(lut.InterpretValuesAsCategories)}
+    seg_info = None
+    if os.environ.get("EVX_GUI_IMAGE"):
+        # EVX Segment in the GUI: the algorithm's progress events are what the progress bar shows
+        from paraview.simple import EVXSegment
+        from vtkmodules.util import numpy_support
+        img_src = OpenDataFile(os.environ["EVX_GUI_IMAGE"])
+        seg = EVXSegment(Input=img_src)
+        events = []
+        algo = seg.GetClientSideObject()
+        algo.AddObserver("ProgressEvent", lambda obj, ev: events.append(obj.GetProgress()))
+        seg_view = CreateView("RenderView")
+        AssignViewToLayout(view=seg_view, layout=GetLayout(view), hint=0)
+        seg_display = Show(seg, seg_view)
+        seg_display.SetRepresentationType("Slice")
+        apply_phase_colours(seg_display, None, "labels", view=seg_view)
+        Render(seg_view)
+        data = servermanager.Fetch(seg)
+        seg_info = {"labels": numpy_support.vtk_to_numpy(data.GetPointData().GetArray("labels")).tolist(),
+                    "dims": list(data.GetDimensions()), "progress": events}
+    marker = {"ok": True, "reader": src.GetXMLName(), "screenshot": shot, "segment": seg_info,
               "legend": fd.GetAbstractArray("legend").GetValue(0),
-              "annotations": list(lut.Annotations), "indexed_colors": list(lut.IndexedColors),
-              "categorical": int(lut.InterpretValuesAsCategories),
+              **lut_seen,
               "metrics": metrics, "profile_rows": profile_rows, "chart_x": str(line.XArrayName).strip("'\"")}
 except Exception:
     marker = {"ok": False, "error": traceback.format_exc()}
