@@ -51,7 +51,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=256)
     args = ap.parse_args()
-    print("## Segmentation (default chain `segment_image`)\n")
+    print("### Default chain `segment_image`\n")
     print("Accuracy on electrode phantoms (80 x 96 x 96 label voxels of 0.2 um, image 0.2 x 0.1 x 0.1 um, "
           "pore-back + curtaining + drift on); ElectroVox vs the plain peer chain (median + Gaussian + "
           "multi-Otsu, no corrections).\n")

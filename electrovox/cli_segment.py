@@ -13,9 +13,7 @@ _AXES = {"z": 0, "y": 1, "x": 2}
 
 
 def cmd_segment(args) -> dict:
-    from electrovox.cli import _read
     from electrovox.filters.image.pipeline import parse_phases, segment_image
-    from electrovox.io import write_volume
     from electrovox.io.atomic import check_writable
     from electrovox.volume import Volume
     check_writable(args.output, force=args.force)      # fail before a long run, not after it
@@ -24,9 +22,7 @@ def cmd_segment(args) -> dict:
         from electrovox.errors import BadInput
         raise BadInput("--resample-um", f"{args.resample_um} is not a positive voxel size",
                        "give the cubic voxel size in um, e.g. --resample-um 0.1")
-    if args.variable is None and str(args.image).lower().endswith(".nc"):
-        args.variable = "image"                         # the contract: an .nc's greyscale is `image`
-    vol = _read(args, args.image, labels=False, desc="reading")
+    vol = _image_input(args, args.image)               # an .nc's greyscale is its variable `image`
     with cli_bar(f"segmenting {args.image}", quiet=args.quiet) as bar:
         res = segment_image(vol.array, vol.spacing, method=args.method, phases=phases,
                             slice_axis=_AXES.get(args.slice_axis), beam_axis=_AXES.get(args.beam_axis),
@@ -37,15 +33,12 @@ def cmd_segment(args) -> dict:
     origin = tuple(o + s for o, s in zip(vol.origin, res["origin_shift_um"], strict=True))
     out_vol = Volume.labels(res["labels"], res["spacing"], origin=origin, metadata=dict(vol.metadata),
                             provenance=list(vol.provenance))
-    params = {k: v for k, v in vars(args).items()
-              if k not in ("func", "json", "quiet", "debug", "force", "image", "output", "command")}
-    out_vol.with_step("segment", input=str(args.image), output=str(args.output), **params)
+    out_vol.with_step("segment", input=str(args.image), output=str(args.output), **_step_params(args))
     extra = None
     if res["pore_back_mask"] is not None and res["pore_back_mask"].shape == out_vol.shape and \
             str(args.output).lower().endswith((".nc", ".vti")):
         extra = {"pore_back_corrected": res["pore_back_mask"].astype(np.uint8)}
-    with cli_bar("writing", quiet=args.quiet) as bar:
-        write_volume(args.output, out_vol, force=args.force, extra=extra, progress=bar)
+    _write(args, out_vol, extra)
     out = {"input": str(args.image), "output": str(args.output), **out_vol.summary(), "report": res["report"]}
     if not args.json:
         rep = res["report"]
@@ -56,6 +49,108 @@ def cmd_segment(args) -> dict:
             print(f"  pore-back corrected: {100 * rep['pore_back']['corrected_fraction']:.2f} % of the voxels, "
                   f"reach {rep['pore_back']['reach_slices']} slices")
     return out
+
+
+def _image_input(args, path):
+    from electrovox.cli import _read
+    if args.variable is None and str(path).lower().endswith(".nc"):
+        args.variable = "image"
+    return _read(args, path, labels=False, desc="reading")
+
+
+def _write(args, vol, extra=None) -> None:
+    from electrovox.io import write_volume
+    with cli_bar("writing", quiet=args.quiet) as bar:
+        write_volume(args.output, vol, force=args.force, extra=extra, progress=bar)
+
+
+def _step_params(args) -> dict:
+    return {k: v for k, v in vars(args).items()
+            if k not in ("func", "json", "quiet", "debug", "force", "image", "output", "command", "labels_in")}
+
+
+def cmd_filter(args) -> dict:
+    """One image step (destripe, drift, align, denoise, pore-back) -> a float32 image."""
+    from electrovox.filters.image.pipeline import run_step
+    from electrovox.io.atomic import check_writable
+    from electrovox.volume import Volume
+    check_writable(args.output, force=args.force)
+    vol = _image_input(args, args.image)
+    with cli_bar(f"{args.step} {args.image}", quiet=args.quiet) as bar:
+        img, mask = run_step(vol.array, vol.spacing, args.step, method=args.denoise,
+                             slice_axis=_AXES.get(args.slice_axis), progress=bar)
+    out = Volume(img, vol.spacing, origin=vol.origin, name="image", metadata=dict(vol.metadata),
+                 provenance=list(vol.provenance))
+    out.with_step(f"filter {args.step}", input=str(args.image), output=str(args.output), **_step_params(args))
+    extra = None
+    if mask is not None and str(args.output).lower().endswith((".nc", ".vti")):
+        extra = {"pore_back_corrected": mask.astype(np.uint8)}
+    _write(args, out, extra)
+    res = {"input": str(args.image), "output": str(args.output), "step": args.step, **out.summary()}
+    if mask is not None:
+        res["corrected_fraction"] = float(mask.mean())
+    if not args.json:
+        print(f"wrote {args.output} ({args.step})")
+    return res
+
+
+def cmd_resample(args) -> dict:
+    """An image (interpolation) or a label volume (majority / nearest) to cubic voxels."""
+    from electrovox.cli import _read
+    from electrovox.errors import BadInput
+    from electrovox.filters.image.resample import resample_image, resample_labels
+    from electrovox.io.atomic import check_writable
+    from electrovox.volume import Volume
+    check_writable(args.output, force=args.force)
+    if not args.voxel_size > 0:
+        raise BadInput("--to-um", f"{args.voxel_size} is not a positive voxel size", "give e.g. --to-um 0.1")
+    vol = _read(args, args.image, labels=True if args.labels_in else None)
+    with cli_bar(f"resampling {args.image}", quiet=args.quiet) as bar:
+        if vol.legend is not None:
+            arr, sp, shift = resample_labels(vol.array, vol.spacing, args.voxel_size, method=args.label_method,
+                                             progress=bar)
+        else:
+            arr, sp, shift = resample_image(vol.array, vol.spacing, args.voxel_size, order=args.order, progress=bar)
+    origin = tuple(o + s for o, s in zip(vol.origin, shift, strict=True))
+    out = (Volume.labels(arr, sp, vol.legend, origin=origin) if vol.legend is not None
+           else Volume(arr, sp, origin=origin, name=vol.name))
+    out.metadata, out.provenance = dict(vol.metadata), list(vol.provenance)
+    out.with_step("resample", input=str(args.image), output=str(args.output), **_step_params(args))
+    _write(args, out)
+    if not args.json:
+        print(f"wrote {args.output}: {' x '.join(str(n) for n in out.shape[::-1])} voxels of {args.voxel_size:g} um")
+    return {"input": str(args.image), "output": str(args.output), **out.summary()}
+
+
+def cmd_cracks(args) -> dict:
+    """Labels in, labels out: dark voxels enclosed by particles become crack."""
+    from electrovox.cli import _read
+    from electrovox.errors import BadInput
+    from electrovox.filters.image.cracks import find_cracks
+    from electrovox.io.atomic import check_writable
+    from electrovox.volume import Volume
+    check_writable(args.output, force=args.force)
+    vol = _read(args, args.image, labels=True)
+    inv = {name: i for i, name in vol.legend.items()}
+    if "am" not in inv:
+        raise BadInput(args.image, "has no active material ('am') in its legend",
+                       "give --legend with an am id, e.g. 0=pore,1=am,2=cbd")
+    legend = dict(vol.legend)
+    crack = inv.get("crack")
+    if crack is None:
+        crack = 3 if 3 not in legend else max(legend) + 1
+        legend[crack] = "crack"
+    with cli_bar(f"cracks {args.image}", quiet=args.quiet) as bar:
+        arr = find_cracks(vol.array, vol.spacing, max_width_um=args.crack_max_width_um, am=inv["am"], crack=crack,
+                          progress=bar)
+    out = Volume.labels(arr, vol.spacing, legend, origin=vol.origin, metadata=dict(vol.metadata),
+                        provenance=list(vol.provenance))
+    out.with_step("cracks", input=str(args.image), output=str(args.output), **_step_params(args))
+    _write(args, out)
+    res = {"input": str(args.image), "output": str(args.output), **out.summary()}
+    if not args.json:
+        print(f"wrote {args.output}: crack {100 * res['phases'].get('crack', 0):.2f} %")
+    return res
 
 
 def add_parsers(sub, add_common, add_input_options) -> None:
@@ -92,3 +187,45 @@ def add_parsers(sub, add_common, add_input_options) -> None:
     add_input_options(q)
     add_common(q)
     q.set_defaults(func=cmd_segment)
+
+    from electrovox.filters.image.pipeline import STEPS
+    q = sub.add_parser("filter", help="one image step: destripe, drift, align, denoise or pore-back",
+                       description="Run one step of the segmentation chain on a greyscale image and write the "
+                                   "corrected float32 image (pore-back: also the mask pore_back_corrected in "
+                                   ".nc/.vti).")
+    q.add_argument("step", choices=list(STEPS))
+    q.add_argument("image", metavar="IMAGE")
+    q.add_argument("output", metavar="OUT")
+    q.add_argument("--denoise", choices=["default", "gaussian", "median", "bilateral", "nlm", "none"],
+                   default="default", help="denoiser for the denoise step")
+    q.add_argument("--slice-axis", choices=["z", "y", "x"], help="FIB milling axis (default: largest voxel)")
+    q.add_argument("--force", action="store_true", help="overwrite OUT")
+    add_input_options(q)
+    add_common(q)
+    q.set_defaults(func=cmd_filter)
+
+    q = sub.add_parser("resample", help="resample an image or a label volume to cubic voxels",
+                       description="Greyscale: interpolation (anti-aliased when downsampling); labels (a file "
+                                   "with a legend, or --labels): majority (default) or nearest. Same physical box; "
+                                   "floor(extent / V) voxels per axis.")
+    q.add_argument("image", metavar="INPUT")
+    q.add_argument("output", metavar="OUT")
+    q.add_argument("--to-um", dest="voxel_size", type=float, required=True, metavar="V", help="cubic voxel size, um")
+    q.add_argument("--labels", dest="labels_in", action="store_true", help="the input is a label volume")
+    q.add_argument("--label-method", choices=["majority", "nearest"], default="majority")
+    q.add_argument("--order", type=int, choices=[0, 1, 3], default=1, help="image interpolation order (default 1)")
+    q.add_argument("--force", action="store_true", help="overwrite OUT")
+    add_input_options(q)
+    add_common(q)
+    q.set_defaults(func=cmd_resample)
+
+    q = sub.add_parser("cracks", help="relabel dark regions enclosed by particles as crack",
+                       description="Label volume in, label volume out: non-active voxels enclosed by active "
+                                   "material (holes, and mouths up to --crack-max-width-um bridged) become crack.")
+    q.add_argument("image", metavar="LABELS")
+    q.add_argument("output", metavar="OUT")
+    q.add_argument("--crack-max-width-um", type=float, help="widest crack mouth bridged (default 4 coarsest voxels)")
+    q.add_argument("--force", action="store_true", help="overwrite OUT")
+    add_input_options(q)
+    add_common(q)
+    q.set_defaults(func=cmd_cracks)

@@ -23,11 +23,10 @@ import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkDataObject, vtkImageData
 
 from electrovox.errors import BadInput
+from electrovox.filters.image.pipeline import STEPS
 from electrovox.filters.phantoms import _SDDP, _Cached, _input_volume, _set_info
 from electrovox.filters.vtk_common import progress_callback, string_array
 from electrovox.volume import Volume
-
-STEPS = ("destripe", "drift", "align", "denoise", "pore-back")
 
 
 def _image_volume(inInfo, array: str) -> tuple[Volume, vtkImageData]:
@@ -178,9 +177,7 @@ class ImageStepFilter(_ImageFilter):
         self._set("slice_axis", int(axis))
 
     def RequestData(self, request, inInfo, outInfo):
-        from electrovox.filters.image import corrections
-        from electrovox.filters.image.levels import estimate_levels
-        from electrovox.filters.image.pipeline import default_denoise
+        from electrovox.filters.image.pipeline import run_step
         from electrovox.io.vtk_image import add_point_array, volume_to_vtk
         p = dict(self.p)
         try:
@@ -190,30 +187,10 @@ class ImageStepFilter(_ImageFilter):
             return 0
 
         def compute():
-            if p["step"] not in STEPS:
-                raise BadInput(self.name, f"step {p['step']!r} is unknown", "use one of " + ", ".join(STEPS))
-            sp = vol.spacing
-            axis = int(np.argmax(sp)) if p["slice_axis"] < 0 else p["slice_axis"]
-            prog = progress_callback(self)
-            img = vol.array.astype(np.float32)
-            mask = None
-            if p["step"] == "destripe":
-                img, _ = corrections.destripe(img, sp, slice_axis=axis, progress=prog)
-            elif p["step"] == "drift":
-                img, _ = corrections.normalise_drift(img, slice_axis=axis, n_classes=3, progress=prog)
-            elif p["step"] == "align":
-                img, _ = corrections.align_slices(img, slice_axis=axis, progress=prog)
-            elif p["step"] == "denoise":
-                if p["method"] == "default":
-                    img = default_denoise(img, sp, progress=prog)
-                else:
-                    from electrovox.filters.image.denoise import denoise
-                    img = denoise(img, sp, p["method"], progress=prog)
-            else:
-                from electrovox.filters.image.poreback import correct_pore_back
-                res = correct_pore_back(img, estimate_levels(img, 3), slice_axis=axis, progress=prog)
-                img, mask = res["image"], res["mask"]
-            result = volume_to_vtk(Volume(img, sp, origin=vol.origin, name="image"))
+            img, mask = run_step(vol.array, vol.spacing, p["step"], method=p["method"],
+                                 slice_axis=None if p["slice_axis"] < 0 else p["slice_axis"],
+                                 progress=progress_callback(self))
+            result = volume_to_vtk(Volume(img, vol.spacing, origin=vol.origin, name="image"))
             if mask is not None:
                 add_point_array(result, "pore_back_corrected", mask.astype(np.uint8))
             return result

@@ -70,3 +70,38 @@ def test_segment_bad_input(phantom_image, args, needle):
 def test_segment_missing_file(tmp_path):
     r = run_cli("segment", tmp_path / "nope.tif", tmp_path / "o.nc", check=2)
     assert "nope.tif" in r.stderr
+
+
+def test_filter_steps_resample_and_cracks(phantom_image):
+    """The chain's steps one at a time from the CLI, each against an independent check."""
+    d, path, truth = phantom_image
+    den = d / "den.nc"
+    run_cli("filter", "denoise", path, den, "--quiet", check=0)
+    raw, smooth = read_volume(path, variable="image").array.astype(float), read_volume(den, variable="image").array
+    inner = truth == 2
+    from scipy import ndimage
+    inner = ndimage.binary_erosion(inner, iterations=2)
+    # a 3 x 3 median + 0.7 px Gaussian: interior spread below 0.7x (noise ~3x down, grain contrast kept)
+    assert smooth[inner].std() < 0.7 * raw[inner].std()
+    pb = d / "pb.vti"
+    r = run_cli("filter", "pore-back", den, pb, "--json", "--quiet", check=0)
+    mask = read_volume(pb, variable="pore_back_corrected").array.astype(bool)
+    # the corrected voxels are empty space in the truth (pore or crack) to >= 90 %
+    assert json.loads(r.stdout)["corrected_fraction"] > 0 and np.isin(truth[mask], (0, 3)).mean() > 0.9
+    # resample the truth labels 0.2 x 0.1 x 0.1 -> 0.2 um (majority): fractions kept to 1 point
+    lab = d / "truth.nc"
+    write_volume(lab, Volume.labels(truth, (0.2, 0.1, 0.1)))
+    res = d / "truth_r.nc"
+    run_cli("resample", lab, res, "--to-um", "0.2", "--quiet", check=0)
+    rv = read_volume(res)
+    assert rv.shape == (40, 60, 60)
+    for k in range(4):
+        assert np.mean(rv.array == k) == pytest.approx(np.mean(truth == k), abs=0.01)
+    # cracks: remove the crack label (crack -> pore) and find it again: measured 96 % of the crack
+    # voxels back (bound 90 %), and 4.6 % of the true pore taken for crack (bound 8 %: pore pockets
+    # walled by particles at necks)
+    no_cracks = np.where(truth == 3, 0, truth).astype(np.uint8)
+    write_volume(d / "nocr.nc", Volume.labels(no_cracks, (0.2, 0.1, 0.1)))
+    run_cli("cracks", d / "nocr.nc", d / "cr.nc", "--quiet", check=0)
+    found = read_volume(d / "cr.nc").array
+    assert np.mean(found[truth == 3] == 3) > 0.9 and np.mean(found[truth == 0] == 3) < 0.08

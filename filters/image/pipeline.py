@@ -64,6 +64,44 @@ def default_denoise(image, spacing, progress=None) -> np.ndarray:
     return denoise(out, spacing, "gaussian", sigma_um=0.7 * s, progress=_sub(progress, 0.7, 1))
 
 
+STEPS = ("destripe", "drift", "align", "denoise", "pore-back")
+
+
+def run_step(image, spacing, step: str, *, method: str = "default", slice_axis: int | None = None,
+             progress=None) -> tuple[np.ndarray, np.ndarray | None]:
+    """One step of the chain on its own: ``step`` in :data:`STEPS`; ``method``: the denoiser for
+    "denoise"; ``slice_axis``: default the axis of the largest voxel.  Returns (float32 image,
+    bool mask of corrected voxels for "pore-back", else None)."""
+    from electrovox.filters.image import corrections
+    if step not in STEPS:
+        raise BadInput("step", f"{step!r} is not an image step", "use one of " + ", ".join(STEPS))
+    if method not in DENOISERS:
+        raise BadInput("--denoise", f"{method!r} is not a denoiser", "use one of " + ", ".join(DENOISERS))
+    sp = tuple(float(v) for v in spacing_array(spacing))
+    axis = int(np.argmax(sp)) if slice_axis is None else int(slice_axis)
+    img = np.asarray(image)
+    if img.ndim == 2:
+        img = img[np.newaxis]
+    img = img.astype(np.float32)
+    if step == "destripe":
+        return corrections.destripe(img, sp, slice_axis=axis, progress=progress)[0], None
+    if step == "drift":
+        return corrections.normalise_drift(img, slice_axis=axis, n_classes=3, progress=progress)[0], None
+    if step == "align":
+        return corrections.align_slices(img, slice_axis=axis, progress=progress)[0], None
+    if step == "denoise":
+        if method == "none":
+            return img, None
+        if method == "default":
+            return default_denoise(img, sp, progress=progress), None
+        from electrovox.filters.image.denoise import denoise
+        return denoise(img, sp, method, progress=progress), None
+    from electrovox.filters.image.levels import estimate_levels
+    from electrovox.filters.image.poreback import correct_pore_back
+    res = correct_pore_back(img, estimate_levels(img, 3), slice_axis=axis, progress=progress)
+    return res["image"], res["mask"]
+
+
 def segment_image(image, spacing, *, method: str = "classic", phases="pore,cbd,am,crack",
                   slice_axis: int | None = None, beam_axis: int | None = None, align: bool = False,
                   destripe: bool = True, drift: bool = True, denoise: str = "default",
