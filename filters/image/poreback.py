@@ -44,9 +44,8 @@ from electrovox.progress import report
 
 #: the fitted excess is followed this many slices in front of a source at most
 MAX_REACH = 24
-#: an ambiguous candidate continues a shine-through run unless CBD is this much more likely
-#: (log-likelihood ratio)
-LLR_CONTINUE = 8.0
+#: log-likelihood ratio beyond which the intensity alone decides shine-through vs CBD
+LLR_SURE = 2.0
 
 
 def _distance_behind(source: np.ndarray, level: np.ndarray | None = None):
@@ -136,15 +135,16 @@ def _decide(img, am_mask, cbd_core, sources, tables, lev, smooth_px):
     llr = np.where(cand, np.clip(llr, -20, 20), np.float32(-20)).astype(np.float32)
     if smooth_px > 0:
         llr = ndimage.gaussian_filter(llr, (0, smooth_px, smooth_px))
-    mask = cand & (llr > 0)
-    # shine-through runs unbroken from the open pore up to the wall: an ambiguous candidate whose
-    # neighbour in front (away from the wall) is shine-through or plain pore is taken as
-    # shine-through too (walking from the front towards the wall, one slice at a time)
-    dark = img < np.float32(t_pc)
-    for k in range(1, img.shape[0]):
-        prev = mask[k - 1] | dark[k - 1]
-        mask[k] |= cand[k] & prev & (llr[k] > -LLR_CONTINUE)
-    return mask, shift
+    # where the intensity cannot tell (|log-likelihood ratio| <= LLR_SURE), the voxel goes with
+    # its 26 neighbours: shine-through comes in patches running from the open pore to the wall,
+    # CBD in aggregates; confident neighbours of either kind (and dark pore) vote
+    sure_bg = (cand & (llr > LLR_SURE)) | (img < np.float32(t_pc))
+    sure_fg = (cand & (llr < -LLR_SURE)) | cbd_core
+    ones = np.ones((3, 3, 3), dtype=np.float32)
+    vote = ndimage.convolve(sure_bg.astype(np.float32), ones, mode="nearest")
+    vote -= ndimage.convolve(sure_fg.astype(np.float32), ones, mode="nearest")
+    unsure = cand & (np.abs(llr) <= LLR_SURE)
+    return (cand & (llr > LLR_SURE)) | (unsure & ((vote > 0) | ((vote == 0) & (llr > 0)))), shift
 
 
 def correct_pore_back(image: np.ndarray, levels: dict, *, slice_axis: int = 0, reverse: bool = False,
@@ -188,33 +188,40 @@ def correct_pore_back(image: np.ndarray, levels: dict, *, slice_axis: int = 0, r
     n_front, _ = _distance_behind(am_mask[::-1])             # slices to the nearest particle in front
     n_front = n_front[::-1]
     mid_core = ndimage.binary_erosion((img > t_pc) & ~am_mask, ndimage.generate_binary_structure(3, 1))
-    cbd_core = np.zeros(img.shape, dtype=bool)
     report(progress, 0.3, "pore-back: fit")
-    for _ in range(2):
-        # excess in front of active material, one distance at a time; the second pass uses the
-        # CBD level and spread of the cores found with the first pass's reach (the global
-        # mixture's CBD component is widened by the very shine-through voxels to be told apart)
-        excess, prior, spread = [], [], []
-        for k in range(1, MAX_REACH + 1):
-            sel = (n_am == k) & ~am_mask & ~cbd_core
-            fit = _fit_excess(img[sel], pore, pore_sd, cbd, cbd_sd)
-            # the same distance *behind* particles is the reference: blur, partial volume and the
-            # brightening of pores near curved particle surfaces are symmetric along the slice
-            # axis, shine-through is not (it only comes from material behind the cut face)
-            ref = _fit_excess(img[(n_front == k) & (n_am > k) & ~am_mask & ~cbd_core], pore, pore_sd, cbd, cbd_sd)
-            if fit is None or ref is None:
-                break
-            # shine-through brighter than the CBD level cannot be told from it: the excess is
-            # capped there, and it can only fall with the distance from the wall
-            beta = min(max(fit[0] - ref[0], 0.0), cbd - pore, excess[-1] if excess else np.inf)
-            if beta < pore_sd:                           # below the pore noise: nothing to correct
-                break
-            excess.append(beta)
-            prior.append(float(np.log(fit[2] / (1.0 - fit[2]))))       # log odds of shine-through at n
-            spread.append(max(float(fit[1]), pore_sd))                   # its spread at n (model misfit incl.)
-        cbd_core = mid_core & (n_am > len(excess))
-        if np.count_nonzero(cbd_core) > 100:
-            cbd, cbd_sd = float(np.median(img[cbd_core])), float(np.std(img[cbd_core]))
+    # excess in front of active material, one distance at a time, measured against the same
+    # distance *behind* particles: blur, partial volume and the brightening of pores near curved
+    # particle surfaces are symmetric along the slice axis, shine-through is not (it only comes
+    # from material behind the cut face)
+    raw = []
+    for k in range(1, MAX_REACH + 1):
+        fit = _fit_excess(img[(n_am == k) & ~am_mask], pore, pore_sd, cbd, cbd_sd)
+        ref = _fit_excess(img[(n_front == k) & (n_am > k) & ~am_mask], pore, pore_sd, cbd, cbd_sd)
+        if fit is None or ref is None:
+            break
+        raw.append((max(fit[0] - ref[0], 0.0), fit))
+    # shine-through falls with the distance from the wall: a running maximum from the far end
+    # makes the excess non-increasing (a noisy near value is raised, never a far one cut).  Right
+    # at the wall (n = 1) partial volume with the particle is only partly cancelled by the
+    # reference, so there the fit counts only up to the CBD level (unless n = 2 shows more)
+    beta = [b for b, _ in raw]
+    if beta:
+        beta[0] = min(beta[0], cbd - pore)
+    for k in range(len(beta) - 2, -1, -1):
+        beta[k] = max(beta[k], beta[k + 1])
+    excess, prior, spread = [], [], []
+    for b_k, (_, fit) in zip(beta, raw, strict=True):
+        b_k = min(b_k, t_ca - pore)                     # brighter than that is taken for particle
+        if b_k < pore_sd:                               # below the pore noise: nothing to correct
+            break
+        excess.append(b_k)
+        prior.append(float(np.log(fit[2] / (1.0 - fit[2]))))           # log odds of shine-through at n
+        spread.append(max(float(fit[1]), pore_sd))                       # its spread at n (misfit incl.)
+    cbd_core = mid_core & (n_am > len(excess))
+    if np.count_nonzero(cbd_core) > 100:
+        # the CBD level and spread of the decision from CBD cores beyond the shine-through's reach
+        # (the global mixture's CBD component is widened by the very voxels to be told apart)
+        cbd, cbd_sd = float(np.median(img[cbd_core])), float(np.std(img[cbd_core]))
     del mid_core
     reach = len(excess)
     out = img.copy()
