@@ -67,6 +67,25 @@ def main():
             p = scores(peer(img), truth)
             print(f"| {seed} | {snr} | {s[0]:.3f} | {s[1]:.3f} | {s[2]:.3f} | {s[3]:.2f} | {s[4]:+.1f} % | "
                   f"{p[0]:.3f} / {p[1]:.3f} / {p[2]:.3f} | {p[3]:.2f} |", flush=True)
+    # other imaging conditions than the generator's defaults (the segmentation reads none of
+    # them): grey levels, point spread, pore-back strength and depth, stronger artifacts
+    variants = {
+        "other grey levels (pore 0.1, CBD 0.5, am 0.9)": dict(grey_levels={"pore": 0.1, "cbd": 0.5, "am": 0.9,
+                                                                           "crack": 0.1}),
+        "CBD darker (0.35)": dict(grey_levels={"pore": 0.2, "cbd": 0.35, "am": 0.75, "crack": 0.2}),
+        "PSF 0.1 / 0.07 / 0.07 um": dict(psf_sigma_um=(0.1, 0.07, 0.07)),
+        "strong pore-back (0.5, 1 um deep)": dict(pore_back=0.5, pore_back_depth_um=1.0),
+        "weak, short pore-back (0.15, 0.25 um)": dict(pore_back=0.15, pore_back_depth_um=0.25),
+        "curtaining 0.15, drift 0.08": dict(curtaining=0.15, drift=0.08),
+    }
+    print("\nOther imaging conditions (seed 0 electrode, SNR 8):\n")
+    print("| condition | IoU am | IoU CBD | IoU pore+crack | max fraction error (pp) | crack fraction error |")
+    print("|---|---|---|---|---|---|")
+    lab = generate_electrode((80, 96, 96), SP_L, seed=0, d50_um=6.0)["labels"]
+    for name, kw in variants.items():
+        r = simulate_fibsem(lab, SP_L, image_spacing=SP_I, snr=8, seed=11, **kw)
+        s = scores(segment_image(r["image"], SP_I)["labels"], r["truth"])
+        print(f"| {name} | {s[0]:.3f} | {s[1]:.3f} | {s[2]:.3f} | {s[3]:.2f} | {s[4]:+.1f} % |", flush=True)
     n = args.n
     # labels at 0.2 um, image at 0.2 x 0.1 x 0.1 um (z, y, x): (n, n/2, n/2) labels -> an n^3 image
     lab = generate_electrode((n, n // 2, n // 2), SP_L, seed=5, d50_um=8.0)["labels"]
