@@ -137,9 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     from electrovox.cli_phantom import add_parsers as add_phantom
     from electrovox.cli_quantify import add_parsers as add_quantify
     from electrovox.cli_segment import add_parsers as add_segment
+    from electrovox.cli_transport import add_parsers as add_transport
     add_phantom(sub, _add_common, _add_input_options)
     add_quantify(sub, _add_common, _add_input_options)
     add_segment(sub, _add_common, _add_input_options)
+    add_transport(sub, _add_common, _add_input_options)
     return p
 
 

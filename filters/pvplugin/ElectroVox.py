@@ -22,6 +22,7 @@ except ImportError:  # loaded by path without the launchers' PYTHONPATH: use thi
 
 from paraview.util.vtkAlgorithm import smdomain, smhint, smproperty, smproxy
 
+from electrovox.filters.flow_tortuosity import FlowTortuosityFilter
 from electrovox.filters.phantoms import CyclingFilter, ElectrodePhantomSource, FibsemImageFilter
 from electrovox.filters.phase_legend import PhaseLegend
 from electrovox.filters.quantification import (
@@ -32,6 +33,7 @@ from electrovox.filters.quantification import (
 )
 from electrovox.filters.readers import THICKNESS_AXES, NetCDFReader, TiffStackReader
 from electrovox.filters.segmentation import CracksFilter, ImageStepFilter, ResampleFilter, SegmentFilter
+from electrovox.filters.transport import TortuosityFilter
 
 paraview_plugin_name = "ElectroVox"
 paraview_plugin_version = electrovox.__version__
@@ -423,3 +425,78 @@ class EVXFindCracks(CracksFilter):
     @smproperty.doublevector(name="EnclosedFraction", label="Enclosed Fraction", default_values=0.7)
     def SetEnclosedFraction(self, f):
         super().SetEnclosedFraction(f)
+
+
+_XYZ_XML = ('<EnumerationDomain name="enum"><Entry value="0" text="x"/><Entry value="1" text="y"/>'
+            '<Entry value="2" text="z"/></EnumerationDomain>')
+
+
+@smproxy.filter(name="EVXTortuosity", label="EVX Tortuosity")
+@smproperty.input(name="Input", port_index=0)
+@smdomain.datatype(dataTypes=["vtkImageData"], composite_data_supported=False)
+@_proxy_doc("Tortuosity factor of the chosen phases by steady-state conduction (finite volumes, harmonic face "
+            "conductances): output 0 the potential and flux fields along Axis, output 1 a table of porosity, "
+            "D_eff, tau and MacMullin number per axis. Conductivities 'am=10,cbd=1' solve the electronic network.")
+class EVXTortuosity(TortuosityFilter):
+    @smproperty.stringvector(name="Phases", default_values="pore")
+    @_doc("Conducting phases (bulk conductivity 1 each), e.g. pore or pore,crack.")
+    def SetPhases(self, s):
+        super().SetPhases(s)
+
+    @smproperty.doublevector(name="CBDFactor", label="CBD Factor", default_values=-1.0)
+    @_doc("Relative conductivity of nanoporous CBD; < 0: CBD does not conduct.")
+    def SetCBDFactor(self, f):
+        super().SetCBDFactor(f)
+
+    @smproperty.stringvector(name="Conductivities", default_values="")
+    @_doc("Per-phase conductivities (overrides Phases), e.g. am=10,cbd=1 for the electronic network.")
+    def SetConductivities(self, s):
+        super().SetConductivities(s)
+
+    @smproperty.intvector(name="Axis", default_values=2)
+    @smdomain.xml(_XYZ_XML)
+    def SetAxis(self, a):
+        super().SetAxis(a)
+
+    @smproperty.intvector(name="AllAxes", label="All Axes", default_values=1)
+    @smdomain.xml('<BooleanDomain name="bool"/>')
+    @_doc("Solve x, y and z for the table (the fields are those of Axis).")
+    def SetAllAxes(self, on):
+        super().SetAllAxes(on)
+
+
+_FLOW_AXIS_XML = ('<EnumerationDomain name="enum"><Entry value="-1" text="auto (mean flow)"/>'
+                  '<Entry value="0" text="x"/><Entry value="1" text="y"/><Entry value="2" text="z"/>'
+                  '</EnumerationDomain>')
+_ASSOCIATION_XML = ('<EnumerationDomain name="enum"><Entry value="-1" text="auto (points, else cells)"/>'
+                    '<Entry value="0" text="point data"/><Entry value="1" text="cell data"/>'
+                    '</EnumerationDomain>')
+
+
+@smproxy.filter(name="EVXFlowTortuosity", label="EVX Flow Tortuosity")
+@smproperty.input(name="Input", port_index=0)
+@smdomain.datatype(dataTypes=["vtkDataSet"], composite_data_supported=False)
+@_proxy_doc("Flow tortuosity of a Stokes velocity field (absolute-permeability simulation, e.g. from "
+            "OpenFOAM, Avizo, GeoDict): tau = sum |V| / |sum V_i| over the flowing points, i the mean-flow "
+            "direction (Zhang, Chouchane et al., Joule 2023). Cell data of a mesh is weighted by cell volume. "
+            "Output: a table (Metric, Value) with flow_tortuosity, the mean velocity, the points counted, "
+            "the axis and the flow fraction along it.")
+class EVXFlowTortuosity(FlowTortuosityFilter):
+    @smproperty.stringvector(name="ArrayName", label="Array Name", default_values="")
+    @_doc("The velocity array (3 components, x y z), e.g. U (OpenFOAM) or velocity. Empty: the first "
+          "3-component array, point data first, then cell data.")
+    def SetArrayName(self, name):
+        super().SetArrayName(name)
+
+    @smproperty.intvector(name="Axis", default_values=-1)
+    @smdomain.xml(_FLOW_AXIS_XML)
+    @_doc("Mean-flow direction (the applied pressure drop). auto: the component of the largest mean velocity.")
+    def SetAxis(self, i):
+        super().SetAxis(int(i))
+
+    @smproperty.intvector(name="Association", default_values=-1)
+    @smdomain.xml(_ASSOCIATION_XML)
+    @_doc("Where the array is: auto takes point data when the array is there, else cell data. Use cell data "
+          "for a non-uniform mesh (weighted by cell volume).")
+    def SetAssociation(self, a):
+        super().SetAssociation(int(a))

@@ -47,6 +47,16 @@ def dump_dataset(data):
     return out
 
 
+def dump_table(t):
+    """Columns of a fetched vtkTable: {name: [values per row]} (strings for string columns)."""
+    cols = {}
+    for i in range(t.GetNumberOfColumns()):
+        c = t.GetColumn(i)
+        cols[c.GetName()] = [c.GetVariantValue(r).ToString() if not c.IsA("vtkDataArray") else c.GetValue(r)
+                             for r in range(t.GetNumberOfRows())]
+    return cols
+
+
 def write_json(path, obj):
     tmp = path + ".tmp"
     with open(tmp, "w") as f:

@@ -7,7 +7,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _pvtest import dump_dataset, write_json  # noqa: E402
+from _pvtest import dump_dataset, dump_table, write_json  # noqa: E402
 from paraview import servermanager  # noqa: E402
 from paraview.simple import (  # noqa: E402
     EVXCompare,
@@ -18,16 +18,6 @@ from paraview.simple import (  # noqa: E402
     EVXRepresentativeVolume,
 )
 
-
-def table(t):
-    cols = {}
-    for i in range(t.GetNumberOfColumns()):
-        c = t.GetColumn(i)
-        cols[c.GetName()] = [c.GetVariantValue(r).ToString() if not c.IsA("vtkDataArray") else c.GetValue(r)
-                             for r in range(t.GetNumberOfRows())]
-    return cols
-
-
 src = EVXElectrodePhantom(SizeUm=[16.0, 16.0, 20.0], VoxelUm=[0.5, 0.5, 0.5], Seed=3, D50Um=6.0)
 q = EVXQuantify(Input=src)
 comps = EVXConnectedComponents(Input=src, Phase="cbd", Connectivity=6)
@@ -35,10 +25,10 @@ rev = EVXRepresentativeVolume(Input=src)
 cycled = EVXCyclingTransform(Input=src, CrackGrowth=0.24, ContactLoss=0.20, Seed=4)
 cmp = EVXCompare(Input=[src, cycled])
 out = {"labels": dump_dataset(servermanager.Fetch(src)),
-       "metrics": table(servermanager.Fetch(q, idx=0)),
-       "profiles": table(servermanager.Fetch(q, idx=1)),
+       "metrics": dump_table(servermanager.Fetch(q, idx=0)),
+       "profiles": dump_table(servermanager.Fetch(q, idx=1)),
        "components": dump_dataset(servermanager.Fetch(comps)),
-       "rev": table(servermanager.Fetch(rev)),
-       "compare": table(servermanager.Fetch(cmp)),
+       "rev": dump_table(servermanager.Fetch(rev)),
+       "compare": dump_table(servermanager.Fetch(cmp)),
        "cycled": dump_dataset(servermanager.Fetch(cycled))}
 write_json(sys.argv[1], out)
