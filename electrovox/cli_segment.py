@@ -173,7 +173,7 @@ def add_parsers(sub, add_common, add_input_options) -> None:
     q.add_argument("--no-drift", action="store_true", help="skip the slice-to-slice brightness normalisation")
     q.add_argument("--align", action="store_true", help="align slices by phase correlation first")
     q.add_argument("--denoise", choices=["default", "gaussian", "median", "bilateral", "nlm", "none"],
-                   default="default", help="denoiser (default: median 3 px then Gaussian 0.7 px; nlm: slow)")
+                   default="default", help="denoiser (default: bilateral, range 2 x the estimated noise; nlm: slow)")
     q.add_argument("--slice-axis", choices=["z", "y", "x"],
                    help="FIB milling axis (default: the axis of the largest voxel size)")
     q.add_argument("--milling", choices=["up", "down"], default="up",
