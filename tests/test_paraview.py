@@ -513,13 +513,29 @@ def _stop(proc: subprocess.Popen, group: bool = False, wait: float = 5.0) -> Non
         proc.wait(wait)
 
 
-def test_gui_phase_legend_screenshot(tmp_path):
-    """The GUI under Xvfb runs a script: open a label volume, EVX Phase Legend, phase colours,
-    SaveScreenshot; the screen (import -window root) and the screenshot show the phase colours;
-    the GUI then quits on File > Exit (Ctrl+Q)."""
+def _write_electrode(path: Path) -> np.ndarray:
+    """A small electrode phantom's labels (pore, cbd, am, crack; 28 x 24 x 20 voxels of 0.5 um, a
+    different size per axis so that an axis mix-up shows); returns the labels written."""
+    from electrovox.io import write_volume
+    from electrovox.phases import DEFAULT_LEGEND
+    from electrovox.solvers.phantoms.electrode import generate_electrode
+    from electrovox.volume import Volume
+
+    lab = generate_electrode((28, 24, 20), (0.5, 0.5, 0.5), seed=3, d50_um=5.0)["labels"]
+    write_volume(path, Volume.labels(lab, (0.5, 0.5, 0.5), DEFAULT_LEGEND))
+    return lab
+
+
+@pytest.fixture(scope="module")
+def gui_run(tmp_path_factory):
+    """ONE GUI start under Xvfb (each costs ~10 s) running tests/pv_scripts/gui_phase_legend.py:
+    the phase legend, EVX Quantify, EVX Segment, EVX Tortuosity and EVX Flow Tortuosity; then a
+    capture of the whole screen and File > Exit (Ctrl+Q).  Returns what the tests below check."""
     _require("paraview", "Xvfb", "xdotool", "import")
+    tmp_path = tmp_path_factory.mktemp("gui")
     _write_sample(tmp_path / "sample.nc")
     truth = _write_image_sample(tmp_path / "image.nc")
+    electrode = _write_electrode(tmp_path / "electrode.nc")
 
     home, run_dir, out = tmp_path / "home", tmp_path / "xdg-run", tmp_path / "out"
     for p in (home / ".config" / "ParaView", run_dir, out):
@@ -531,12 +547,15 @@ def test_gui_phase_legend_screenshot(tmp_path):
     for name in names:
         (home / ".config" / "ParaView" / name).write_text("[General]\nGeneralSettings.ShowWelcomeDialog=0\n")
 
+    def log_tail():
+        return (tmp_path / "paraview.log").read_text(errors="replace")[-4000:]
+
     xvfb, display = _start_xvfb(tmp_path / "xvfb.log")
     gui = None
     try:
         env = _clean_env(DISPLAY=display, HOME=home, XDG_CONFIG_HOME=home / ".config",
                          XDG_RUNTIME_DIR=run_dir, EVX_GUI_DATA=tmp_path / "sample.nc", EVX_GUI_OUT=out,
-                         EVX_GUI_IMAGE=tmp_path / "image.nc")
+                         EVX_GUI_IMAGE=tmp_path / "image.nc", EVX_GUI_ELECTRODE=tmp_path / "electrode.nc")
         gui_log = open(tmp_path / "paraview.log", "wb")
         gui = subprocess.Popen(["timeout", "120", str(BIN / "electrovox-paraview"),
                                 f"--script={SCRIPTS / 'gui_phase_legend.py'}"],
@@ -547,9 +566,6 @@ def test_gui_phase_legend_screenshot(tmp_path):
         deadline = time.monotonic() + 100
         while time.monotonic() < deadline and not marker.exists() and gui.poll() is None:
             time.sleep(0.25)
-
-        def log_tail():
-            return (tmp_path / "paraview.log").read_text(errors="replace")[-4000:]
 
         assert marker.exists(), f"the GUI script did not finish (exit {gui.poll()}); log:\n{log_tail()}"
         done = json.loads(marker.read_text())
@@ -584,7 +600,15 @@ def test_gui_phase_legend_screenshot(tmp_path):
         if gui is not None:
             _stop(gui, group=True)
         _stop(xvfb)
+    return {"done": done, "root_png": root_png, "quit_rc": quit_rc, "log_tail": log_tail(), "truth": truth,
+            "electrode": electrode, "out": out, "dir": tmp_path}
 
+
+def test_gui_phase_legend_screenshot(gui_run):
+    """The GUI under Xvfb runs a script: open a label volume, EVX Phase Legend, phase colours,
+    SaveScreenshot; the screen (import -window root) and the screenshot show the phase colours;
+    the GUI then quits on File > Exit (Ctrl+Q)."""
+    done, root_png, quit_rc, truth = (gui_run[k] for k in ("done", "root_png", "quit_rc", "truth"))
     # what the script saw: a categorical map with the phase names and colours
     assert done["reader"] == "EVXnetCDFReader"
     assert json.loads(done["legend"]) == LEGEND_JSON
@@ -592,7 +616,7 @@ def test_gui_phase_legend_screenshot(tmp_path):
     assert done["annotations"] == ["0", "Pore (electrolyte)", "1", "Active material",
                                    "2", "Carbon-binder domain"]
     # EVX Quantify ran in the GUI (spreadsheet + line chart): exact fractions of the written labels
-    a = _write_sample(tmp_path / "again.nc")
+    a = _write_sample(gui_run["dir"] / "again.nc")
     assert done["metrics"]["fractions.am"] == pytest.approx((a == 1).mean(), abs=1e-12)
     assert done["profile_rows"] == a.shape[0] and done["chart_x"] == "z_um"
 
@@ -617,4 +641,69 @@ def test_gui_phase_legend_screenshot(tmp_path):
             assert share >= min_share, f"{name}: phase {phase} {rgb} covers {share:.4f} of the pixels"
     # the disc (am) is larger than the cbd band in the data; the picture agrees
     assert _share(shot, PHASE_RGB["am"]) > _share(shot, PHASE_RGB["cbd"])
-    assert quit_rc == 0, f"the GUI did not quit on Ctrl+Q (exit {quit_rc}); log:\n{log_tail()}"
+    assert quit_rc == 0, f"the GUI did not quit on Ctrl+Q (exit {quit_rc}); log:\n{gui_run['log_tail']}"
+
+
+def test_gui_tortuosity_pores_and_electronic_network(gui_run):
+    """EVX Tortuosity ran in the GUI (All Axes on) on an electrode phantom, for the pores (pore +
+    crack) and for the electronic network (am = cbd = 1): the tables were shown in a spreadsheet
+    view, the potentials in a render view, progress went up to 1; tau in x, y and z equals the
+    numpy core's on the labels written here."""
+    from electrovox.phases import DEFAULT_LEGEND
+    from electrovox.solvers.transport.diffusion import tortuosity
+
+    tr, out, lab = gui_run["done"]["transport"], gui_run["out"], gui_run["electrode"]
+    assert tr["reader"] == "EVXnetCDFReader"
+    nx, ny, nz = tr["dims"]
+    seen = np.load(out / "electrode_labels.npy").reshape(nz, ny, nx)
+    np.testing.assert_array_equal(seen, lab)  # the GUI solved the labels written here
+    for name, kw in (("pores", {"phases": ("pore", "crack")}),
+                     ("electrons", {"conductivities": {"am": 1.0, "cbd": 1.0}})):
+        case = tr[name]
+        table = case["table"]
+        assert table["axis"] == ["x", "y", "z"], (name, table)
+        assert case["table_visible"] == 1 and case["colored_by"] == "potential"
+        for i, ax in enumerate("xyz"):
+            ref = tortuosity(lab, DEFAULT_LEGEND, 0.5, ax, fields=(ax == "z"), **kw)
+            # The same solver on the same labels, in two runtimes (Debian's numpy/scipy in the GUI,
+            # the pip ones here): only round-off differs.  Each solve is accepted at a flux
+            # imbalance |Q_in - Q_out| <= 1e-6 (Q_in + Q_out) / 2 and tau is porosity / D_eff with
+            # D_eff from that mean, after CG to a 1e-8 residual (seen: tau equal to < 1e-9 relative):
+            # a difference of 1e-6 in tau would mean a different solve (input, axis, spacing, phases).
+            assert table["tau"][i] == pytest.approx(ref["tau"], rel=1e-6), (name, ax)
+            assert table["porosity"][i] == pytest.approx(ref["porosity"], abs=1e-12), (name, ax)
+            assert table["tau"][i] >= 1.0, (name, ax)
+            if ax == "z":  # the fields are those of Axis (z)
+                pot = np.load(out / f"{name}_potential.npy").reshape(nz, ny, nx)
+                np.testing.assert_array_equal(np.isnan(pot), np.isnan(ref["potential"]))
+                np.testing.assert_allclose(pot, ref["potential"], atol=1e-5, equal_nan=True)  # float32
+        # progress events (what the GUI's progress bar shows): at least two per axis, ending at 1
+        prog = case["progress"]
+        assert len(prog) >= 6 and prog[-1] == pytest.approx(1.0) and max(prog) <= 1.0, (name, prog)
+        assert all(b >= a for a, b in zip(prog, prog[1:], strict=False)), (name, prog)
+    # the transport views are in their own layout (tab), the first one is what the screen shows
+    assert tr["layouts"][1] == tr["layouts"][2] == "EVX Transport" != tr["layouts"][0], tr["layouts"]
+    # the render view of the two potentials (colour map from 0 to 1 over the solved voxels) is not blank
+    px = _pixels(Path(tr["potential_png"]))
+    assert len(np.unique(px, axis=0)) >= 32
+
+
+def test_gui_flow_tortuosity_of_the_flux(gui_run):
+    """EVX Flow Tortuosity ran in the GUI on the pores' flux (output 0 of EVX Tortuosity): its
+    table equals the numpy core's and the definition sum |V| / |sum V_z| on the fetched array."""
+    from electrovox.solvers.transport.flow_tortuosity import flow_tortuosity
+
+    flow, out = gui_run["done"]["transport"]["flow"], gui_run["out"]
+    rows = dict(zip(flow["table"]["Metric"], flow["table"]["Value"], strict=True))
+    v = np.load(out / "pores_flux.npy").reshape(-1, 3)
+    want = flow_tortuosity(v)
+    # same float32 array, float64 sums in both runtimes: equal up to summation order
+    assert rows["flow_tortuosity"] == pytest.approx(want["flow_tortuosity"], rel=1e-12)
+    speed = np.sqrt((v.astype(np.float64) ** 2).sum(axis=1))
+    flowing = speed > 0  # the solid and the non-percolating pores carry no flux
+    direct = speed[flowing].sum() / abs(v[flowing, 2].astype(np.float64).sum())
+    assert rows["flow_tortuosity"] == pytest.approx(direct, rel=1e-12)
+    assert rows["flow_tortuosity"] >= 1.0
+    assert rows["axis"] == 2 and rows["axis_estimated"] == 1  # the mean flow follows the potential drop
+    assert rows["n_points"] == np.count_nonzero(flowing) == want["n_points"]
+    assert json.loads(flow["metrics"])["array"] == "flux"

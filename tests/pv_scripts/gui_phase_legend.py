@@ -6,6 +6,12 @@ Inputs by environment (the GUI passes no script arguments):
   EVX_GUI_OUT   folder for screenshot.png and done.json
   EVX_GUI_IMAGE optional greyscale image (.nc with 'image'): EVX Segment runs on it in the GUI,
                 shown in a render view; its progress events are counted
+  EVX_GUI_ELECTRODE optional electrode label volume (.nc, pore/cbd/am/crack): EVX Tortuosity
+                (All Axes on) runs on it in the GUI for the pores (Phases pore,crack) and for the
+                electronic network (Conductivities am=1,cbd=1): the tables in a spreadsheet view, the
+                potentials in a render view (potential.png), progress events counted; then EVX Flow
+                Tortuosity on the pores' flux (a velocity-like field), its table in a spreadsheet
+                view.  The fetched labels, potential and flux are saved as .npy in EVX_GUI_OUT.
 The GUI stays open afterwards; the test captures the screen and quits it (File > Exit, Ctrl+Q).
 """
 
@@ -80,7 +86,78 @@ try:
         data = servermanager.Fetch(seg)
         seg_info = {"labels": numpy_support.vtk_to_numpy(data.GetPointData().GetArray("labels")).tolist(),
                     "dims": list(data.GetDimensions()), "progress": events}
+    transport = None
+    if os.environ.get("EVX_GUI_ELECTRODE"):
+        import numpy as np
+        from paraview.simple import ColorBy, CreateLayout, EVXFlowTortuosity, EVXTortuosity, SetActiveView
+        from vtkmodules.util import numpy_support
+
+        def columns(t):
+            cols = {}
+            for i in range(t.GetNumberOfColumns()):
+                c = t.GetColumn(i)
+                cols[c.GetName()] = [c.GetValue(r) if c.IsA("vtkDataArray") else c.GetVariantValue(r).ToString()
+                                     for r in range(t.GetNumberOfRows())]
+            return cols
+
+        def point_array(data, name):
+            return numpy_support.vtk_to_numpy(data.GetPointData().GetArray(name))
+
+        el_src = OpenDataFile(os.environ["EVX_GUI_ELECTRODE"])
+        # a second layout (tab) for the transport views: the first stays readable on screen
+        tr_layout = CreateLayout("EVX Transport")
+        pot_view = CreateView("RenderView")
+        AssignViewToLayout(view=pot_view, layout=tr_layout, hint=0)
+        tau_sheet = CreateView("SpreadSheetView")
+        AssignViewToLayout(view=tau_sheet, layout=tr_layout, hint=0)
+        transport = {"reader": el_src.GetXMLName()}
+        data = servermanager.Fetch(el_src)
+        transport["dims"] = list(data.GetDimensions())
+        np.save(os.path.join(out_dir, "electrode_labels.npy"), point_array(data, "labels"))
+        shift = 0.0
+        for name, props in (("pores", {"Phases": "pore,crack"}),
+                            ("electrons", {"Conductivities": "am=1,cbd=1"})):
+            tau = EVXTortuosity(Input=el_src, Axis=2, AllAxes=1, **props)
+            events = []
+            tau.GetClientSideObject().AddObserver(
+                "ProgressEvent", lambda obj, ev, events=events: events.append(obj.GetProgress()))
+            table_display = Show(OutputPort(tau, 1), tau_sheet)   # executes the filter (3 solves)
+            Render(tau_sheet)
+            pot_display = Show(OutputPort(tau, 0), pot_view)
+            pot_display.SetRepresentationType("Surface")
+            ColorBy(pot_display, ("POINTS", "potential"))
+            pot_display.RescaleTransferFunctionToDataRange(True, False)
+            pot_display.Position = [shift, 0.0, 0.0]               # the two volumes side by side
+            pot_display.SetScalarBarVisibility(pot_view, True)
+            bounds = OutputPort(tau, 0).GetDataInformation().GetBounds()
+            shift += 1.2 * (bounds[1] - bounds[0])
+            fields = servermanager.Fetch(tau, idx=0)
+            np.save(os.path.join(out_dir, f"{name}_potential.npy"), point_array(fields, "potential"))
+            np.save(os.path.join(out_dir, f"{name}_flux.npy"), point_array(fields, "flux"))
+            transport[name] = {"table": columns(servermanager.Fetch(tau, idx=1)), "progress": events,
+                               "table_visible": int(table_display.Visibility),
+                               "colored_by": str(pot_display.ColorArrayName[1])}
+            if name == "pores":
+                pores_tau = tau
+        pot_view.ResetActiveCameraToPositiveY()                    # a side view: z (the drop) upwards
+        pot_view.ResetCamera()
+        Render(pot_view)
+        transport["potential_png"] = os.path.join(out_dir, "potential.png")
+        SaveScreenshot(transport["potential_png"], pot_view, ImageResolution=[600, 400])
+        # EVX Flow Tortuosity on the pores' flux (flux density along the applied potential drop)
+        flow = EVXFlowTortuosity(Input=OutputPort(pores_tau, 0), ArrayName="flux")
+        flow_sheet = CreateView("SpreadSheetView")
+        AssignViewToLayout(view=flow_sheet, layout=tr_layout, hint=0)
+        Show(flow, flow_sheet)
+        Render(flow_sheet)
+        pxm = servermanager.ProxyManager()
+        transport["layouts"] = [pxm.GetProxyName("layouts", GetLayout(v)) for v in (view, pot_view, flow_sheet)]
+        SetActiveView(view)                 # back to the first tab (the test checks its phase colours)
+        flow_table = servermanager.Fetch(flow)
+        transport["flow"] = {"table": columns(flow_table),
+                             "metrics": flow_table.GetFieldData().GetAbstractArray("metrics").GetValue(0)}
     marker = {"ok": True, "reader": src.GetXMLName(), "screenshot": shot, "segment": seg_info,
+              "transport": transport,
               "legend": fd.GetAbstractArray("legend").GetValue(0),
               **lut_seen,
               "metrics": metrics, "profile_rows": profile_rows, "chart_x": str(line.XArrayName).strip("'\"")}
