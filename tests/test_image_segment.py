@@ -106,6 +106,51 @@ def test_pore_back_without_artifact_changes_little(electrode):
     assert pb["reach_slices"] <= 1 and pb["corrected_fraction"] < 0.03
 
 
+def _wall_scene(seed=0, noise=0.02):
+    """A particle wall (slices 24-31) seen along the slice axis; in front of it, in 4 x 4 pixel
+    patches chosen at random, either a CBD layer 2 slices thick at the wall or open pore.  Pore
+    voxels show the shine-through of the first solid behind them: excess (cbd - pore) * exp(-(d -
+    1) / 3) at distance d from active material (at d = 1 exactly the CBD level: a single voxel
+    cannot tell), scaled by (cbd - pore) / (am - pore) in front of CBD.  Returns image, truth
+    (0 pore, 1 CBD, 2 am) and the levels."""
+    pore, cbd, am = 0.2, 0.45, 0.75
+    rng = np.random.default_rng(seed)
+    truth = np.zeros((48, 64, 64), np.uint8)
+    truth[24:32] = 2
+    layer = np.kron(rng.random((16, 16)) < 0.5, np.ones((4, 4), bool))
+    truth[22:24][:, layer] = 1
+    img = np.choose(truth, [pore, cbd, am]).astype(np.float64)
+    k = np.arange(24)[:, None, None]
+    d_am = 24 - k                                             # distance of slice k to the wall
+    d_cbd = 22 - k
+    e = cbd - pore
+    shine = np.where(layer[None], e * (cbd - pore) / (am - pore) * np.exp(-(d_cbd - 1) / 3.0),
+                     e * np.exp(-(d_am - 1) / 3.0))
+    img[:24] += np.where(truth[:24] == 0, shine, 0.0)
+    img += rng.normal(0, noise, img.shape)
+    levels = {"means": [pore, cbd, am], "stds": [noise, noise, noise],
+              "thresholds": [0.5 * (pore + cbd), 0.5 * (cbd + am)], "weights": [0.5, 0.1, 0.4]}
+    return img.astype(np.float32), truth, levels
+
+
+def test_pore_back_column_model_tells_cbd_layer_from_shine_through():
+    """Right in front of the wall shine-through takes the CBD level exactly: only the column (a
+    CBD layer is flat, shine-through falls off slice by slice) can tell them apart."""
+    img, truth, levels = _wall_scene()
+    pb = correct_pore_back(img, levels, slice_axis=0)
+    mask = pb["mask"]
+    ambiguous = (truth == 0) & (np.arange(48)[:, None, None] == 23)      # shine-through at d = 1
+    # the fitted excess at d = 1 is the CBD level over the pore (0.25) to within the noise
+    assert pb["excess"][0] == pytest.approx(0.25, abs=0.03)
+    # CBD layers kept: < 5 % of the CBD voxels corrected (measured 2.7 %; the per-voxel decision
+    # of the first version, smoothed over the slice plane: 16 %); shine-through at d = 1
+    # corrected: > 95 % (measured 98 %)
+    assert mask[truth == 1].mean() < 0.05
+    assert mask[ambiguous].mean() > 0.95
+    # corrected voxels end near the pore level: median within 1 noise sd (0.02) of 0.2
+    assert abs(float(np.median(pb["image"][mask])) - 0.2) < 0.02
+
+
 # ----------------------------------------------------------------------------- phases, partial volume
 
 def test_blurred_particles_get_no_cbd_shell():

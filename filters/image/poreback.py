@@ -20,13 +20,22 @@ pixel and slice the intensity follows a two-component mixture, tracked along the
   shine-through; bright active material is never a candidate).
 
 ``beta_n`` (the excess seen ``n`` slices in front of active material) is fitted for each ``n``
-by expectation-maximisation on the histogram of the voxels at that distance, with the CBD
-component held at the image's global CBD level and spread, until the excess falls below a
-quarter of the pore noise (beyond that reach nothing is changed).  A voxel is recognised as
-shine-through where the posterior of the background component, smoothed over the slice plane
-(shine-through comes in patches: the footprint of the wall behind), exceeds 1/2; its corrected
-value is the intensity minus the fitted excess.  The result is the corrected image and the mask
-of corrected voxels.
+on the histogram of the voxels at that distance (a free shine-through component beside the CBD
+component), against the same distance *behind* particles as reference (blur and partial volume
+are symmetric along the slice axis, shine-through is not), and made non-increasing with ``n``;
+beyond the distance where it falls below the pore noise nothing is changed.
+
+Decision (the "tracking along the slice axis"): one voxel at the CBD level cannot tell CBD from
+shine-through, a column can.  For each run of non-source voxels in front of a source, the
+hypotheses "the first m voxels at the wall are CBD, the rest is pore seeing the shine-through of
+what lies behind it" (m = 0: the source itself shines through; m > 0: the CBD layer does, at its
+own, weaker level) are scored by the summed Gaussian log-likelihood of the run's intensities and
+the fitted prior odds: shine-through falls off slice by slice from the wall, a CBD layer stays
+flat.  A voxel's evidence is the best hypothesis calling it shine-through against the best
+calling it CBD; it is smoothed over the slice plane (shine-through comes in patches: the
+footprint of the wall behind), and where it stays undecided the confident neighbours vote.
+Corrected voxels get the intensity minus the excess their best shine-through hypothesis
+predicts.  The result is the corrected image and the mask of corrected voxels.
 
 Limits: the decision is statistical where the excess right in front of a particle equals the CBD
 level minus the pore level (then only the noise separates them, and the smoothed posterior and
@@ -112,30 +121,91 @@ def _tables(excess, prior, spread, pore_sd):
     return beta, odds, sd
 
 
-def _decide(img, am_mask, cbd_core, sources, tables, lev, smooth_px):
+def _column_llr(img, sources, src_level, tables, lev, window):
+    """Shine-through vs CBD evidence per voxel from the whole column in front of each source.
+
+    For every run of non-source voxels in front of a source voxel (along -axis 0, at most
+    ``window`` voxels), the hypotheses are "the first ``m`` voxels at the wall are CBD, the rest
+    is pore seeing the shine-through of what lies behind" for m = 0 .. window: with m = 0 the
+    source shines through, with m > 0 the CBD layer does (at its own level).  Each hypothesis's
+    log-likelihood sums the voxels' Gaussian log-densities (CBD at its level; shine-through at
+    pore + beta_d * scale, d = distance to the shining wall, with the spread fitted at d) and the
+    fitted log prior odds.  A single voxel cannot tell shine-through at the CBD level from CBD,
+    but the column can: shine-through falls off from the wall slice by slice, a CBD layer is flat
+    and casts a weaker shine-through in front of itself.
+
+    Returns (llr float32: max over hypotheses calling the voxel shine-through minus max over those
+    calling it CBD, -inf outside the windows; shift float32: the excess predicted for the voxel
+    under its best shine-through hypothesis).
+    """
+    pore, pore_sd, cbd, cbd_sd, am, _t_pc = lev
+    beta_n, odds_n, sd_n = tables
+    llr = np.full(img.shape, -np.inf, dtype=np.float32)
+    shift = np.zeros(img.shape, dtype=np.float32)
+    front = np.zeros(sources.shape, dtype=bool)
+    front[1:] = sources[1:] & ~sources[:-1]                   # a source with a non-source voxel in front
+    ks, is_, js = np.nonzero(front)
+    if ks.size == 0:
+        return llr, shift
+    w = int(window)
+    n = np.arange(1, w + 1)
+    kk = ks[:, None] - n[None, :]                              # [runs, w] slice index of the n-th voxel
+    ok = kk >= 0
+    kk = np.maximum(kk, 0)
+    ii, jj = is_[:, None], js[:, None]
+    # the run ends at the next source in front (or the first slice)
+    run_end = np.cumsum(sources[kk, ii, jj] | ~ok, axis=1) > 0
+    ok &= ~run_end
+    vals = img[kk, ii, jj]
+    scale_src = np.clip((src_level[ks, is_, js] - np.float32(pore)) / np.float32(am - pore), 0, 1)[:, None]
+    scale_cbd = np.float32(np.clip((cbd - pore) / (am - pore), 0, 1))
+    # per-voxel log-densities are floored at 5 sigma: one odd voxel (a grain, a stripe) must not
+    # outvote the rest of its column
+    lc = np.maximum(-0.5 * ((vals - np.float32(cbd)) / np.float32(cbd_sd)) ** 2, -12.5) - np.float32(np.log(cbd_sd))
+    lc = np.where(ok, lc, 0).astype(np.float32)
+    prefix_c = np.concatenate([np.zeros((ks.size, 1), np.float32), np.cumsum(lc, axis=1)], axis=1)
+    ll = np.empty((ks.size, w + 1), dtype=np.float32)
+    shifts = []
+    for m in range(w + 1):
+        d = np.minimum(n[m:] - m, MAX_REACH + 1)               # distance of voxel n to the shining wall
+        sc = scale_src if m == 0 else scale_cbd
+        pred = beta_n[d][None, :] * sc                          # [runs, w - m] predicted excess
+        sdv = sd_n[d][None, :]
+        ls = (np.maximum(-0.5 * ((vals[:, m:] - np.float32(pore) - pred) / sdv) ** 2, -12.5) - np.log(sdv)
+              + odds_n[n[m:]][None, :])
+        ll[:, m] = prefix_c[:, m] + np.where(ok[:, m:], ls, 0).sum(axis=1)
+        shifts.append(np.broadcast_to(pred, (ks.size, w - m)))
+    # per voxel n: best hypothesis calling it shine-through (m < n) vs calling it CBD (m >= n)
+    pre = np.maximum.accumulate(ll, axis=1)                    # pre[:, m] = max over m' <= m
+    suf = np.maximum.accumulate(ll[:, ::-1], axis=1)[:, ::-1]  # suf[:, m] = max over m' >= m
+    arg_pre = np.zeros(ll.shape, dtype=np.int32)
+    for m in range(1, w + 1):
+        arg_pre[:, m] = np.where(ll[:, m] >= pre[:, m - 1], m, arg_pre[:, m - 1])
+    v_llr = pre[:, :w] - suf[:, 1:]                            # voxel n (column n - 1): m < n vs m >= n
+    m_bg = arg_pre[:, :w]                                      # its best shine-through hypothesis
+    v_shift = np.zeros((ks.size, w), dtype=np.float32)
+    for m in range(w):
+        sel = m_bg == m
+        if sel.any():
+            full = np.zeros((ks.size, w), dtype=np.float32)
+            full[:, m:] = shifts[m]
+            v_shift[sel] = full[sel]
+    llr[kk[ok], ii.repeat(w, 1)[ok], jj.repeat(w, 1)[ok]] = v_llr[ok]
+    shift[kk[ok], ii.repeat(w, 1)[ok], jj.repeat(w, 1)[ok]] = v_shift[ok]
+    return llr, shift
+
+
+def _decide(img, am_mask, cbd_core, sources, tables, lev, smooth_px, window):
     """Shine-through decision on a block [s, a, b]: (mask of corrected voxels, predicted excess)."""
     pore, pore_sd, cbd, cbd_sd, am, t_pc = lev
-    beta_n, odds_n, sd_n = tables
     src_level = np.where(am_mask, np.float32(am), np.float32(cbd)).astype(np.float32)
-    n, s_level = _distance_behind(sources, src_level)
+    llr, shift = _column_llr(img, sources, src_level, tables, lev, window)
     del src_level
-    idx = np.minimum(n, MAX_REACH + 1)
-    del n
-    scale = np.clip((s_level - np.float32(pore)) / np.float32(am - pore), 0, 1).astype(np.float32)
-    shift = beta_n[idx] * scale                                  # predicted excess per voxel
-    del scale, s_level
-    cand = (shift > 0) & ~am_mask & ~cbd_core
-    # background (shine-through pore) vs foreground (CBD) log-likelihood ratio, with the spread of
-    # the shine-through fitted at each distance (it includes the model's misfit)
-    s_bg = sd_n[idx]
-    llr = -0.5 * ((img - (np.float32(pore) + shift)) / s_bg) ** 2 - np.log(s_bg)
-    llr += 0.5 * ((img - np.float32(cbd)) / np.float32(cbd_sd)) ** 2 + np.float32(np.log(cbd_sd))
-    llr += odds_n[idx]
-    del s_bg, idx
+    cand = np.isfinite(llr) & ~am_mask & ~cbd_core
     llr = np.where(cand, np.clip(llr, -20, 20), np.float32(-20)).astype(np.float32)
     if smooth_px > 0:
         llr = ndimage.gaussian_filter(llr, (0, smooth_px, smooth_px))
-    # where the intensity cannot tell (|log-likelihood ratio| <= LLR_SURE), the voxel goes with
+    # where the evidence cannot tell (|log-likelihood ratio| <= LLR_SURE), the voxel goes with
     # its 26 neighbours: shine-through comes in patches running from the open pore to the wall,
     # CBD in aggregates; confident neighbours of either kind (and dark pore) vote
     sure_bg = (cand & (llr > LLR_SURE)) | (img < np.float32(t_pc))
@@ -144,11 +214,12 @@ def _decide(img, am_mask, cbd_core, sources, tables, lev, smooth_px):
     vote = ndimage.convolve(sure_bg.astype(np.float32), ones, mode="nearest")
     vote -= ndimage.convolve(sure_fg.astype(np.float32), ones, mode="nearest")
     unsure = cand & (np.abs(llr) <= LLR_SURE)
-    return (cand & (llr > LLR_SURE)) | (unsure & ((vote > 0) | ((vote == 0) & (llr > 0)))), shift
+    bg = (cand & (llr > LLR_SURE)) | (unsure & ((vote > 0) | ((vote == 0) & (llr > 0))))
+    return bg & (shift > 0), shift
 
 
 def correct_pore_back(image: np.ndarray, levels: dict, *, slice_axis: int = 0, reverse: bool = False,
-                      smooth_px: float = 1.0, progress=None) -> dict:
+                      smooth_px: float = 0.5, progress=None) -> dict:
     """Correct pore-back (shine-through) in a denoised greyscale stack.
 
     Parameters
@@ -228,6 +299,9 @@ def correct_pore_back(image: np.ndarray, levels: dict, *, slice_axis: int = 0, r
     mask = np.zeros(img.shape, dtype=bool)
     if reach:
         tables = _tables(excess, prior, spread, pore_sd)
+        # the column model looks at the reach of the shine-through plus as many slices of CBD
+        # in front of the wall
+        window = min(MAX_REACH, 2 * reach)
         sources = am_mask | cbd_core
         # the decision is column-wise along the slice axis but for the in-plane smoothing of the
         # posterior: blocks of rows along the next axis, with a halo for that smoothing, bound the
@@ -240,7 +314,7 @@ def correct_pore_back(image: np.ndarray, levels: dict, *, slice_axis: int = 0, r
             h0, h1 = max(0, a0 - halo), min(na, a1 + halo)
             blk = np.s_[:, h0:h1]
             m = _decide(img[blk], am_mask[blk], cbd_core[blk], sources[blk], tables,
-                        (pore, pore_sd, cbd, cbd_sd, am, t_pc), smooth_px)
+                        (pore, pore_sd, cbd, cbd_sd, am, t_pc), smooth_px, window)
             core = np.s_[:, a0 - h0:a1 - h0]
             mask[:, a0:a1] = m[0][core]
             out[:, a0:a1] -= np.where(m[0][core], m[1][core], np.float32(0))
