@@ -121,13 +121,50 @@ def _tables(excess, prior, spread, pore_sd):
     return beta, odds, sd
 
 
-def _column_llr(img, sources, src_level, tables, lev, window):
+def _fit_profile(img, n_behind, n_ahead, eligible, lev, first_cap=None):
+    """Shine-through excess per distance n from a kind of source (lists excess, log prior odds,
+    spread for n = 1, 2, ... while the excess exceeds the pore noise).
+
+    ``n_behind`` / ``n_ahead``: slices to the nearest source behind / in front of each voxel;
+    ``eligible``: the voxels that may be fitted.  At each n the voxels n slices in front of a
+    source are fitted against those n slices *behind* one (blur, partial volume and the
+    brightening of pores near curved surfaces are symmetric along the slice axis, shine-through
+    is not: it only comes from material behind the cut face).  Shine-through falls with the
+    distance from the wall: a running maximum from the far end makes the excess non-increasing
+    (a noisy near value is raised, never a far one cut).  ``first_cap``: an upper bound of the
+    n = 1 value before that running maximum.
+    """
+    pore, pore_sd, cbd, cbd_sd, _am, t_ca = lev
+    raw = []
+    for k in range(1, MAX_REACH + 1):
+        fit = _fit_excess(img[(n_behind == k) & eligible], pore, pore_sd, cbd, cbd_sd)
+        ref = _fit_excess(img[(n_ahead == k) & (n_behind > k) & eligible], pore, pore_sd, cbd, cbd_sd)
+        if fit is None or ref is None:
+            break
+        raw.append((max(fit[0] - ref[0], 0.0), fit))
+    beta = [b for b, _ in raw]
+    if beta and first_cap is not None:
+        beta[0] = min(beta[0], first_cap)
+    for k in range(len(beta) - 2, -1, -1):
+        beta[k] = max(beta[k], beta[k + 1])
+    excess, prior, spread = [], [], []
+    for b_k, (_, fit) in zip(beta, raw, strict=True):
+        b_k = min(b_k, t_ca - pore)                     # brighter than that is taken for particle
+        if b_k < pore_sd:                               # below the pore noise: nothing to correct
+            break
+        excess.append(b_k)
+        prior.append(float(np.log(fit[2] / (1.0 - fit[2]))))           # log odds of shine-through at n
+        spread.append(max(float(fit[1]), pore_sd))                       # its spread at n (misfit incl.)
+    return excess, prior, spread
+
+
+def _column_llr(img, sources, am_mask, tables, lev, window):
     """Shine-through vs CBD evidence per voxel from the whole column in front of each source.
 
     For every run of non-source voxels in front of a source voxel (along -axis 0, at most
     ``window`` voxels), the hypotheses are "the first ``m`` voxels at the wall are CBD, the rest
     is pore seeing the shine-through of what lies behind" for m = 0 .. window: with m = 0 the
-    source shines through, with m > 0 the CBD layer does (at its own level).  Each hypothesis's
+    source shines through, with m > 0 the CBD layer does (with the excess fitted in front of CBD).  Each hypothesis's
     log-likelihood sums the voxels' Gaussian log-densities (CBD at its level; shine-through at
     pore + beta_d * scale, d = distance to the shining wall, with the spread fitted at d) and the
     fitted log prior odds.  A single voxel cannot tell shine-through at the CBD level from CBD,
@@ -139,7 +176,7 @@ def _column_llr(img, sources, src_level, tables, lev, window):
     under its best shine-through hypothesis).
     """
     pore, pore_sd, cbd, cbd_sd, am, _t_pc = lev
-    beta_n, odds_n, sd_n = tables
+    (beta_a, odds_a, sd_a), (beta_c, odds_c, sd_c) = tables
     llr = np.full(img.shape, -np.inf, dtype=np.float32)
     shift = np.zeros(img.shape, dtype=np.float32)
     front = np.zeros(sources.shape, dtype=bool)
@@ -157,8 +194,7 @@ def _column_llr(img, sources, src_level, tables, lev, window):
     run_end = np.cumsum(sources[kk, ii, jj] | ~ok, axis=1) > 0
     ok &= ~run_end
     vals = img[kk, ii, jj]
-    scale_src = np.clip((src_level[ks, is_, js] - np.float32(pore)) / np.float32(am - pore), 0, 1)[:, None]
-    scale_cbd = np.float32(np.clip((cbd - pore) / (am - pore), 0, 1))
+    is_am = am_mask[ks, is_, js][:, None]                      # kind of the run's source
     # per-voxel log-densities are floored at 5 sigma: one odd voxel (a grain, a stripe) must not
     # outvote the rest of its column
     lc = np.maximum(-0.5 * ((vals - np.float32(cbd)) / np.float32(cbd_sd)) ** 2, -12.5) - np.float32(np.log(cbd_sd))
@@ -168,11 +204,15 @@ def _column_llr(img, sources, src_level, tables, lev, window):
     shifts = []
     for m in range(w + 1):
         d = np.minimum(n[m:] - m, MAX_REACH + 1)               # distance of voxel n to the shining wall
-        sc = scale_src if m == 0 else scale_cbd
-        pred = beta_n[d][None, :] * sc                          # [runs, w - m] predicted excess
-        sdv = sd_n[d][None, :]
+        if m == 0:                                              # the source shines: its kind's table
+            pred = np.where(is_am, beta_a[d][None, :], beta_c[d][None, :])      # [runs, w] excess
+            sdv = np.where(is_am, sd_a[d][None, :], sd_c[d][None, :])
+        else:                                                   # the CBD layer at the wall shines
+            pred = np.broadcast_to(beta_c[d][None, :], (ks.size, w - m))
+            sdv = sd_c[d][None, :]
+        odds = np.where(is_am, odds_a[n[m:]][None, :], odds_c[n[m:]][None, :])
         ls = (np.maximum(-0.5 * ((vals[:, m:] - np.float32(pore) - pred) / sdv) ** 2, -12.5) - np.log(sdv)
-              + odds_n[n[m:]][None, :])
+              + odds)
         ll[:, m] = prefix_c[:, m] + np.where(ok[:, m:], ls, 0).sum(axis=1)
         shifts.append(np.broadcast_to(pred, (ks.size, w - m)))
     # per voxel n: best hypothesis calling it shine-through (m < n) vs calling it CBD (m >= n)
@@ -197,10 +237,8 @@ def _column_llr(img, sources, src_level, tables, lev, window):
 
 def _decide(img, am_mask, cbd_core, sources, tables, lev, smooth_px, window):
     """Shine-through decision on a block [s, a, b]: (mask of corrected voxels, predicted excess)."""
-    pore, pore_sd, cbd, cbd_sd, am, t_pc = lev
-    src_level = np.where(am_mask, np.float32(am), np.float32(cbd)).astype(np.float32)
-    llr, shift = _column_llr(img, sources, src_level, tables, lev, window)
-    del src_level
+    t_pc = lev[-1]
+    llr, shift = _column_llr(img, sources, am_mask, tables, lev, window)
     cand = np.isfinite(llr) & ~am_mask & ~cbd_core
     llr = np.where(cand, np.clip(llr, -20, 20), np.float32(-20)).astype(np.float32)
     if smooth_px > 0:
@@ -260,34 +298,12 @@ def correct_pore_back(image: np.ndarray, levels: dict, *, slice_axis: int = 0, r
     n_front = n_front[::-1]
     mid_core = ndimage.binary_erosion((img > t_pc) & ~am_mask, ndimage.generate_binary_structure(3, 1))
     report(progress, 0.3, "pore-back: fit")
-    # excess in front of active material, one distance at a time, measured against the same
-    # distance *behind* particles: blur, partial volume and the brightening of pores near curved
-    # particle surfaces are symmetric along the slice axis, shine-through is not (it only comes
-    # from material behind the cut face)
-    raw = []
-    for k in range(1, MAX_REACH + 1):
-        fit = _fit_excess(img[(n_am == k) & ~am_mask], pore, pore_sd, cbd, cbd_sd)
-        ref = _fit_excess(img[(n_front == k) & (n_am > k) & ~am_mask], pore, pore_sd, cbd, cbd_sd)
-        if fit is None or ref is None:
-            break
-        raw.append((max(fit[0] - ref[0], 0.0), fit))
-    # shine-through falls with the distance from the wall: a running maximum from the far end
-    # makes the excess non-increasing (a noisy near value is raised, never a far one cut).  Right
-    # at the wall (n = 1) partial volume with the particle is only partly cancelled by the
-    # reference, so there the fit counts only up to the CBD level (unless n = 2 shows more)
-    beta = [b for b, _ in raw]
-    if beta:
-        beta[0] = min(beta[0], cbd - pore)
-    for k in range(len(beta) - 2, -1, -1):
-        beta[k] = max(beta[k], beta[k + 1])
-    excess, prior, spread = [], [], []
-    for b_k, (_, fit) in zip(beta, raw, strict=True):
-        b_k = min(b_k, t_ca - pore)                     # brighter than that is taken for particle
-        if b_k < pore_sd:                               # below the pore noise: nothing to correct
-            break
-        excess.append(b_k)
-        prior.append(float(np.log(fit[2] / (1.0 - fit[2]))))           # log odds of shine-through at n
-        spread.append(max(float(fit[1]), pore_sd))                       # its spread at n (misfit incl.)
+    # excess in front of active material, one distance at a time.  Right at the wall (n = 1)
+    # partial volume with the particle is only partly cancelled by the reference, so there the
+    # fit counts only up to the CBD level (unless n = 2 shows more)
+    eligible = ~am_mask
+    excess, prior, spread = _fit_profile(img, n_am, n_front, eligible, (pore, pore_sd, cbd, cbd_sd, am, t_ca),
+                                         first_cap=cbd - pore)
     cbd_core = mid_core & (n_am > len(excess))
     if np.count_nonzero(cbd_core) > 100:
         # the CBD level and spread of the decision from CBD cores beyond the shine-through's reach
@@ -295,10 +311,17 @@ def correct_pore_back(image: np.ndarray, levels: dict, *, slice_axis: int = 0, r
         cbd, cbd_sd = float(np.median(img[cbd_core])), float(np.std(img[cbd_core]))
     del mid_core
     reach = len(excess)
+    # the excess in front of CBD: the particles' scaled by the levels' contrast over the pore (a
+    # fit in front of CBD cores is confounded: the first pore voxels in front of CBD take the
+    # CBD level and become cores themselves)
+    scale = float(np.clip((cbd - pore) / (am - pore), 0, 1))
+    n_cbd = sum(1 for b in excess if b * scale >= pore_sd)
+    fit_c = ([b * scale for b in excess[:n_cbd]], prior[:n_cbd], spread[:n_cbd])
+    excess_cbd = fit_c[0]
     out = img.copy()
     mask = np.zeros(img.shape, dtype=bool)
     if reach:
-        tables = _tables(excess, prior, spread, pore_sd)
+        tables = (_tables(excess, prior, spread, pore_sd), _tables(*fit_c, pore_sd))
         # the column model looks at the reach of the shine-through plus as many slices of CBD
         # in front of the wall
         window = min(MAX_REACH, 2 * reach)
@@ -324,5 +347,5 @@ def correct_pore_back(image: np.ndarray, levels: dict, *, slice_axis: int = 0, r
     report(progress, 1.0, "pore-back: done")
     return {"image": np.ascontiguousarray(np.moveaxis(out, 0, slice_axis)),
             "mask": np.ascontiguousarray(np.moveaxis(mask, 0, slice_axis)),
-            "excess": [float(b) for b in excess], "reach_slices": reach,
+            "excess": [float(b) for b in excess], "excess_cbd": [float(b) for b in excess_cbd], "reach_slices": reach,
             "corrected_fraction": float(mask.mean())}
