@@ -142,7 +142,7 @@ def cmd_cracks(args) -> dict:
         legend[crack] = "crack"
     with cli_bar(f"cracks {args.image}", quiet=args.quiet) as bar:
         arr = find_cracks(vol.array, vol.spacing, max_width_um=args.crack_max_width_um, am=inv["am"], crack=crack,
-                          progress=bar)
+                          pore=inv.get("pore"), progress=bar)
     out = Volume.labels(arr, vol.spacing, legend, origin=vol.origin, metadata=dict(vol.metadata),
                         provenance=list(vol.provenance))
     out.with_step("cracks", input=str(args.image), output=str(args.output), **_step_params(args))
@@ -181,7 +181,7 @@ def add_parsers(sub, add_common, add_input_options) -> None:
     q.add_argument("--beam-axis", choices=["z", "y", "x"],
                    help="axis the curtain stripes run along (default: estimated)")
     q.add_argument("--crack-max-width-um", type=float,
-                   help="widest crack mouth bridged when finding cracks (default 4 x the coarsest voxel)")
+                   help="widest crack mouth bridged (default: half the estimated particle diameter)")
     q.add_argument("--resample-um", type=float, metavar="V", help="write labels on cubic V um voxels (majority)")
     q.add_argument("--force", action="store_true", help="overwrite OUT")
     add_input_options(q)
@@ -224,7 +224,8 @@ def add_parsers(sub, add_common, add_input_options) -> None:
                                    "material (holes, and mouths up to --crack-max-width-um bridged) become crack.")
     q.add_argument("image", metavar="LABELS")
     q.add_argument("output", metavar="OUT")
-    q.add_argument("--crack-max-width-um", type=float, help="widest crack mouth bridged (default 4 coarsest voxels)")
+    q.add_argument("--crack-max-width-um", type=float,
+                   help="widest crack mouth bridged (default: half the estimated particle diameter)")
     q.add_argument("--force", action="store_true", help="overwrite OUT")
     add_input_options(q)
     add_common(q)

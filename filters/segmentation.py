@@ -242,7 +242,7 @@ class ResampleFilter(_ImageFilter):
 
 class CracksFilter(_ImageFilter):
     """Labels in, labels out: dark voxels enclosed by particles become ``crack``.
-    SetMaxWidthUm(w; 0 = default 4 coarsest voxels), SetEnclosedFraction(f)."""
+    SetMaxWidthUm(w; 0 = default: half the estimated particle diameter), SetEnclosedFraction(f)."""
 
     name = "EVX Find Cracks"
 
@@ -278,7 +278,7 @@ class CracksFilter(_ImageFilter):
                 legend[crack] = "crack"
             out = find_cracks(vol.array, vol.spacing, max_width_um=p["max_width_um"] or None,
                               enclosed_fraction=p["enclosed_fraction"], am=inv["am"], crack=crack,
-                              progress=progress_callback(self))
+                              pore=inv.get("pore"), progress=progress_callback(self))
             return volume_to_vtk(Volume.labels(out, vol.spacing, legend or DEFAULT_LEGEND, origin=vol.origin))
 
         return self._serve(inInfo, outInfo, image, compute)

@@ -2,13 +2,21 @@
 
 A crack is empty space inside a secondary particle: enclosed by the particle, not part of the
 open pore space beyond the particle's hull.  :func:`find_cracks` builds the hull of the active
-material as its morphological closing with a ball of radius ``max_width_um / 2`` (in physical
-units, an ellipsoid in voxels on anisotropic grids; the image is mirror-padded so particles cut
-by the box faces close too) plus the holes of the active material (fully enclosed voids of any
-width).  Non-active voxels inside the hull are candidates; a connected candidate region is a
-crack when at least ``enclosed_fraction`` of its face neighbours outside it are active material:
-a crack is walled by its particle, while the pore at a neck between two touching particles,
-which the closing fills as well, opens onto the pore space around it.
+material as its morphological closing with a ball of radius ``width / 2`` (in physical units:
+exact Euclidean distances on anisotropic grids; the volume is mirror-padded so particles cut by
+the box faces close too) plus the holes of the active material (fully enclosed voids of any
+width).  Non-active voxels inside the hull are candidates; a connected candidate region is a crack
+when at least ``enclosed_fraction`` of its face neighbours outside it are active material: a
+crack is walled by its particle, while the pore at a neck between two touching particles, which
+the closing fills as well, opens onto the pore space around it.
+
+Widths: cracks come in all widths, from one voxel to a good part of a particle, so the closing
+runs on a ladder of widths, doubling from 4 coarsest voxels up to half the mean particle
+diameter (estimated from the labels: 1.5 x the mean chord of the active material, the ratio of
+a sphere's diameter to its mean chord), and a region accepted at any width is a crack.  Narrow
+cracks are decided at small widths, before a wide closing merges them with the pore pockets
+between particles; wide ones only close at large widths.  Beyond the first width only pore
+voxels are candidates: a pocket between particles filled with CBD is walled by particles too.
 """
 
 from __future__ import annotations
@@ -17,49 +25,112 @@ import numpy as np
 from scipy import ndimage
 
 from electrovox.errors import BadInput
-from electrovox.filters.image.segment import AM, CRACK, ellipsoid, structure
+from electrovox.filters.image.segment import AM, CRACK, PORE, structure
 from electrovox.progress import report
+
+#: share of a candidate's surrounding that must be active material at the wider widths of the
+#: ladder: a slab-like crack of width w and depth L is walled 2L / (2L + w), so 0.85 keeps cracks
+#: at least ~3 widths deep, while a pocket between particles, open on several sides, fails it
+WIDE_ENCLOSED = 0.85
+
+
+def mean_chord_um(mask: np.ndarray, spacing) -> float:
+    """Mean chord length (um) of a boolean phase along the three axes: its voxel length along
+    each axis over the number of runs it forms, averaged over the axes with more than one voxel."""
+    out = []
+    for ax in range(3):
+        if mask.shape[ax] < 2:
+            continue
+        lead = np.take(mask, [0], axis=ax)
+        starts = np.count_nonzero(lead) + np.count_nonzero(np.diff(mask.view(np.int8), axis=ax) == 1)
+        if starts:
+            out.append(np.count_nonzero(mask) * float(spacing[ax]) / starts)
+    return float(np.mean(out)) if out else 0.0
+
+
+def crack_widths_um(labels: np.ndarray, spacing, am: int = AM) -> list[float]:
+    """The default ladder of closing widths (um): 4 coarsest voxels, doubling up to half the
+    estimated mean particle diameter (1.5 x the active material's mean chord), which ends it."""
+    base = 4.0 * max(float(s) for s in spacing)
+    top = 0.5 * 1.5 * mean_chord_um(labels == am, spacing)
+    widths = [base]
+    while widths[-1] * 2 <= top:
+        widths.append(widths[-1] * 2)
+    if top > 1.25 * widths[-1]:
+        widths.append(top)
+    return widths
+
+
+def _closing(solid: np.ndarray, spacing, width_um: float, dist_out: np.ndarray, pad) -> np.ndarray:
+    """Closing of ``solid`` with a ball of diameter ``width_um``: dilation and erosion by exact
+    Euclidean distances (``dist_out``: distance of every voxel of the padded volume to solid)."""
+    r = 0.5 * width_um
+    dilated = dist_out <= r
+    closed = ndimage.distance_transform_edt(dilated, sampling=spacing) > r
+    return closed[tuple(slice(p, n - p) for p, n in zip(pad, closed.shape, strict=True))]
 
 
 def find_cracks(labels: np.ndarray, spacing, *, max_width_um: float | None = None, enclosed_fraction: float = 0.7,
-                am: int = AM, crack: int = CRACK, progress=None) -> np.ndarray:
+                am: int = AM, crack: int = CRACK, pore: int | None = PORE, progress=None) -> np.ndarray:
     """Relabel the dark voxels enclosed by particles as ``crack`` (a new uint8 array).
 
     ``labels``: uint8 [z, y, x] with active material ``am``; ``spacing`` (z, y, x) in um;
-    ``max_width_um``: widest crack whose mouth is bridged (default 4 x the coarsest voxel size,
-    i.e. cracks resolved by up to four voxels; fully enclosed voids of any width are cracks
-    regardless); ``enclosed_fraction``: share of a candidate's surrounding that must be active
-    material.
+    ``max_width_um``: widest crack whose mouth is bridged (default: half the estimated
+    particle diameter, at least 4 coarsest voxels; see the module docstring: the closing runs on
+    a ladder of widths up to it; 0: holes only); ``enclosed_fraction``: share of a candidate's
+    surrounding that must be active material at the first width (at the wider ones
+    :data:`WIDE_ENCLOSED`, or ``enclosed_fraction`` if that is larger); ``pore``: the label of
+    the open pore space.  At the first width of the ladder every label but ``am`` may be a crack (inside a narrow crack,
+    shine-through from its walls can lift voxels to the CBD level); at the wider ones only
+    ``pore`` (None: every label but ``am``): a wide pocket walled by particles that holds CBD is
+    the CBD between particles, not a crack.
     """
     sp = tuple(float(s) for s in spacing)
     if not 0 <= enclosed_fraction <= 1:
         raise BadInput("find_cracks", f"enclosed_fraction {enclosed_fraction} is not in 0..1", "give a fraction")
-    width = 4.0 * max(sp) if max_width_um is None else float(max_width_um)
-    if width < 0:
-        raise BadInput("find_cracks", f"max_width_um {width} is negative", "give a width >= 0 um")
+    if max_width_um is not None and not float(max_width_um) >= 0:
+        raise BadInput("find_cracks", f"max_width_um {max_width_um} is negative", "give a width >= 0 um")
     solid = labels == am
+    empty = ~solid if pore is None else labels == pore
+    dark = ~solid
     st = structure(labels.shape)
-    report(progress, 0.1, "cracks: hull")
-    hull = ndimage.binary_fill_holes(solid, structure=st)
-    if width > 0:
-        fp = ellipsoid(width / 2.0, sp, labels.shape)
-        pad = [(q // 2, q // 2) for q in fp.shape]
-        a = np.pad(solid, pad, mode="reflect")
-        closed = ndimage.binary_closing(a, structure=fp)
-        hull |= closed[tuple(slice(p, a.shape[i] - p) for i, (p, _) in enumerate(pad))]
-    cand = hull & ~solid
-    report(progress, 0.5, "cracks: enclosure")
-    comp, n = ndimage.label(cand, structure=st)
+    if max_width_um is None:
+        widths = crack_widths_um(labels, sp, am)
+    elif float(max_width_um) == 0:
+        widths = []
+    else:
+        top = float(max_width_um)
+        widths = [w for w in crack_widths_um(labels, sp, am) if w < top] + [top]
+    report(progress, 0.05, "cracks: holes")
+    holes = ndimage.binary_fill_holes(solid, structure=st) & ~solid
     out = labels.copy()
+    found = holes & dark
+    if widths:
+        # mirror padding wide enough for the widest closing (half a width plus a voxel per axis)
+        pad = [0 if n == 1 else min(n - 1, int(np.ceil(0.5 * widths[-1] / d)) + 1) for d, n in zip(sp, labels.shape,
+                                                                                                      strict=True)]
+        a = np.pad(solid, [(p, p) for p in pad], mode="reflect")
+        dist_out = ndimage.distance_transform_edt(~a, sampling=sp)
+        del a
+        for i, w in enumerate(widths):
+            cand = (_closing(solid, sp, w, dist_out, pad) | holes) & (dark if i == 0 else empty | found)
+            found |= _walled(cand, solid, st, enclosed_fraction if i == 0 else max(enclosed_fraction, WIDE_ENCLOSED))
+            report(progress, 0.1 + 0.9 * (i + 1) / len(widths), f"cracks: width {w:.2f} um")
+    out[found] = crack
+    report(progress, 1.0, "cracks: done")
+    return out
+
+
+def _walled(cand: np.ndarray, solid: np.ndarray, st, enclosed_fraction: float) -> np.ndarray:
+    """The connected regions of ``cand`` whose face-neighbour ring outside them is at least
+    ``enclosed_fraction`` active material."""
+    comp, n = ndimage.label(cand, structure=st)
     if n == 0:
-        return out
-    # the face-neighbour ring around each candidate region, and how much of it is particle
+        return np.zeros(cand.shape, dtype=bool)
     grown = ndimage.grey_dilation(comp, footprint=st)
     ring = (comp == 0) & (grown > 0)
     total = np.bincount(grown[ring], minlength=n + 1)
     walled = np.bincount(grown[ring & solid], minlength=n + 1)
     keep = walled >= enclosed_fraction * np.maximum(total, 1)
     keep[0] = False
-    out[keep[comp]] = crack
-    report(progress, 1.0, "cracks: done")
-    return out
+    return keep[comp]

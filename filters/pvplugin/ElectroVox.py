@@ -418,7 +418,7 @@ class EVXResample(ResampleFilter):
 @_proxy_doc("Relabels dark regions enclosed by particles (active material) as 'crack'.")
 class EVXFindCracks(CracksFilter):
     @smproperty.doublevector(name="MaxWidthUm", label="Max Width Um", default_values=0.0)
-    @_doc("Widest crack mouth bridged, um (0: four coarsest voxels).")
+    @_doc("Widest crack mouth bridged, um (0: half the particle diameter estimated from the labels).")
     def SetMaxWidthUm(self, w):
         super().SetMaxWidthUm(w)
 
