@@ -5,8 +5,11 @@ scale of PoreSpy's ``blobs``) thresholded at its quantile so that the pore fract
 porosity; pore = 1 conducts, solid = 0 does not.  The same uint8 volume goes to both solvers.
 
 - ElectroVox: ``electrovox.solvers.transport.diffusion.solve_conduction(mask.astype(float), 1.0,
-  axis="z")`` (array axis 0; finite volumes, CG + smoothed-aggregation AMG, stopped when the
-  inlet and outlet fluxes agree to 1e-6).
+  axis="z")`` (array axis 0; finite volumes, by default flexible CG preconditioned by a
+  matrix-free aggregation-multigrid K-cycle in numba, ``--method amg`` for the pyamg path; stopped
+  when the inlet and outlet fluxes agree to 1e-6).  Warm calls are timed: each subprocess first
+  runs two small calls (numba's JIT compile or cache load); the JIT time is measured apart, in
+  fresh processes with an empty and with a filled numba cache.
 - TauFactor: ``taufactor.Solver(mask, device="cpu").solve(conv_crit=0.01)`` (float32 SOR on
   torch; it solves along its first array axis, the same array axis 0; stopped when the flux
   through every layer is within ``conv_crit`` of the largest and tau changed by < 2e-3 in the
@@ -71,24 +74,40 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0      # kB on Linux
 
 
-def child(kind: str, path: str, axes: str, conv_crit: float, threads: int = 0) -> dict:
+def _warm_up(solve_conduction, method) -> dict:
+    """Two calls on a small blob medium (40^3, all three levels of kernels): the first compiles the
+    numba kernels (or loads them from numba's cache), the second is warm."""
+    small = blobs(40, 0.35, 1).astype(float)
+    t0 = time.perf_counter()
+    solve_conduction(small, 1.0, axis="z", method=method)
+    t1 = time.perf_counter()
+    solve_conduction(small, 1.0, axis="z", method=method)
+    return {"first_s": t1 - t0, "second_s": time.perf_counter() - t1}
+
+
+def child(kind: str, path: str, axes: str, conv_crit: float, threads: int = 0, method: str | None = None) -> dict:
     """One measurement in this (fresh) process; returns a JSON-able dict."""
-    if kind == "electrovox":
+    if kind in ("electrovox", "electrovox-jit"):
         sys.path.insert(0, str(ROOT))
+        t0 = time.perf_counter()
         from electrovox.solvers.transport.diffusion import solve_conduction
+        import_s = time.perf_counter() - t0
+        warm = _warm_up(solve_conduction, method)             # JIT: compile or load from the cache
+        if kind == "electrovox-jit":
+            return {"kind": kind, "import_s": import_s, **warm, "wall_s": warm["first_s"], "peak_mb": _rss_mb()}
         mask = np.load(path)
         base = _rss_mb()
         per_axis = []
         t0 = time.perf_counter()
         for ax in axes:
             t1 = time.perf_counter()
-            r = solve_conduction(mask.astype(float), 1.0, axis=ax)
+            r = solve_conduction(mask.astype(float), 1.0, axis=ax, method=method)
             per_axis.append({"axis": ax, "tau": r["tau"], "D_eff": r["D_eff"], "iterations": r["iterations"],
                              "unknowns": r.get("unknowns", 0), "isolated_fraction": r["isolated_fraction"],
                              "porosity": r["porosity"], "flux_imbalance": r["flux_imbalance"],
-                             "wall_s": time.perf_counter() - t1})
+                             "method": r.get("method", "amg"), "wall_s": time.perf_counter() - t1})
         return {"kind": kind, "wall_s": time.perf_counter() - t0, "peak_mb": _rss_mb(), "base_mb": base,
-                "axes": per_axis}
+                "warm_up": warm, "axes": per_axis}
     import taufactor
     import torch
     if threads > 0:
@@ -114,9 +133,9 @@ def child(kind: str, path: str, axes: str, conv_crit: float, threads: int = 0) -
 
 
 def run_child(python: str, kind: str, path: Path, axes: str, conv_crit: float, threads: int = 0,
-              env: dict | None = None, label: str = "") -> dict:
+              env: dict | None = None, label: str = "", method: str | None = None) -> dict:
     cmd = [python, str(Path(__file__).resolve()), "--child", kind, "--volume", str(path), "--axes", axes,
-           "--conv-crit", repr(conv_crit), "--threads", str(threads)]
+           "--conv-crit", repr(conv_crit), "--threads", str(threads)] + (["--method", method] if method else [])
     print(f"  {kind} {label} axes {axes} ...", file=sys.stderr, flush=True)
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,   # stderr: through (progress, warnings)
                           env=None if env is None else {**os.environ, **env})
@@ -160,14 +179,16 @@ def main(argv=None) -> None:
                    help="glibc malloc settings to run TauFactor with (tuned: mmap threshold raised)")
     p.add_argument("--blas-threads", type=int, default=0,
                    help="cap OpenBLAS/OpenMP threads of the ElectroVox runs (default 0: as the environment has it)")
+    p.add_argument("--method", choices=["multigrid", "amg"], default=None,
+                   help="ElectroVox solver (default: solve_conduction's default, multigrid where numba imports)")
     p.add_argument("--no-taufactor", action="store_true")
-    p.add_argument("--child", choices=["electrovox", "taufactor"], help=argparse.SUPPRESS)
+    p.add_argument("--child", choices=["electrovox", "electrovox-jit", "taufactor"], help=argparse.SUPPRESS)
     p.add_argument("--volume", help=argparse.SUPPRESS)
     p.add_argument("--axes", default="z", help=argparse.SUPPRESS)
     p.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.child:
-        print(MARK + json.dumps(child(a.child, a.volume, a.axes, a.conv_crit, a.threads)), flush=True)
+        print(MARK + json.dumps(child(a.child, a.volume, a.axes, a.conv_crit, a.threads, a.method)), flush=True)
         return
 
     tf_py = None if a.no_taufactor else taufactor_python(a.taufactor_python)
@@ -181,6 +202,13 @@ def main(argv=None) -> None:
     load0 = os.getloadavg()[0]
     rows, rows3, notes = [], [], []
     with tempfile.TemporaryDirectory(prefix="evx-tau-") as tmp:
+        # numba JIT: a process with an empty cache (NUMBA_CACHE_DIR: a fresh folder) compiles every
+        # kernel; one with the cache filled loads them
+        jit_env = {**(ev_env or {}), "NUMBA_CACHE_DIR": str(Path(tmp) / "numba-cache")}
+        jit_cold = run_child(sys.executable, "electrovox-jit", Path(tmp), "z", a.conv_crit, env=jit_env,
+                             label="empty numba cache", method=a.method)
+        jit_warm = run_child(sys.executable, "electrovox-jit", Path(tmp), "z", a.conv_crit, env=jit_env,
+                             label="numba cache filled", method=a.method)
         for n in a.sizes:
             print(f"== {n}^3", file=sys.stderr, flush=True)
             t0 = time.perf_counter()
@@ -191,12 +219,14 @@ def main(argv=None) -> None:
             phi = float(mask.mean())
             del mask
             ev_label = f"BLAS {a.blas_threads} thread(s)" if ev_env else "defaults"
-            ev = run_child(sys.executable, "electrovox", path, "z", a.conv_crit, env=ev_env, label=ev_label)
+            ev = run_child(sys.executable, "electrovox", path, "z", a.conv_crit, env=ev_env, label=ev_label,
+                           method=a.method)
             tfs = [run_child(tf_py, "taufactor", path, "z", a.conv_crit, th, MALLOC_TUNED if m == "tuned" else None,
                              vlabel(th, m)) for th, m in variants] if tf_py else []
             best = min(range(len(tfs)), key=lambda i: tfs[i]["wall_s"]) if tfs else None
             tf = tfs[best] if tfs else None
-            ev3 = run_child(sys.executable, "electrovox", path, "zyx", a.conv_crit, env=ev_env, label=ev_label)
+            ev3 = run_child(sys.executable, "electrovox", path, "zyx", a.conv_crit, env=ev_env, label=ev_label,
+                            method=a.method)
             tf3 = None
             if tf and a.taufactor_all_axes:
                 th, m = variants[best]
@@ -206,8 +236,9 @@ def main(argv=None) -> None:
             rows3.append((n, ev3, tf3))
             e = ev["axes"][0]
             note = (f"- {n}^3: generated in {gen_s:.1f} s (sigma {n * a.sigma_frac:.2f} voxels); ElectroVox "
-                    f"{e['unknowns']} unknowns, isolated pore fraction {e['isolated_fraction']:.5f} of the volume, "
-                    f"flux imbalance {e['flux_imbalance']:.1e}, baseline RSS {ev['base_mb']:.0f} MB")
+                    f"method {e['method']}, {e['unknowns']} unknowns, isolated pore fraction "
+                    f"{e['isolated_fraction']:.5f} of the volume, flux imbalance {e['flux_imbalance']:.1e}, "
+                    f"baseline RSS {ev['base_mb']:.0f} MB")
             if tf is not None:
                 t = tf["axes"][0]
                 note += (f"; TauFactor {t['iterations']} SOR iterations "
@@ -224,6 +255,9 @@ def main(argv=None) -> None:
           f"subprocess; time = wall time of the solver call(s); peak MB = the subprocess's ru_maxrss (the whole "
           f"process: interpreter, imports and loaded volume included).  ElectroVox: `solve_conduction(mask"
           f".astype(float), 1.0, axis='z')`, defaults (flux_tol 1e-6)"
+          + (f", method {a.method}" if a.method else "")
+          + "; warm calls: each subprocess first runs two calls on a 40^3 medium (numba's JIT; below), "
+            "not timed"
           + (f", BLAS threads capped at {a.blas_threads}" if ev_env else "")
           + ("" if tf_py is None else
              f".  TauFactor: `Solver(mask, device='cpu').solve(conv_crit={a.conv_crit:g})`, timed with its setup, "
@@ -231,6 +265,10 @@ def main(argv=None) -> None:
              f"fastest is compared") +
           f".  Load average at start {load0:.2f}, at end {os.getloadavg()[0]:.2f} "
           f"({os.cpu_count()} cores, shared with other work).\n")
+    print(f"ElectroVox numba JIT (first call on a 40^3 medium in a fresh process, import "
+          f"{jit_cold['import_s']:.1f} s not included): {jit_cold['first_s']:.1f} s with an empty cache (compiles "
+          f"every kernel; once per installation and numba version), {jit_warm['first_s']:.1f} s with the cache "
+          f"filled (loads them; every new process), against {jit_warm['second_s']:.2f} s for the same call warm.\n")
     if tf_py is None:
         why = "skipped (--no-taufactor)" if a.no_taufactor else (
             "not installed: `pip install taufactor` (pulls torch) in a separate environment, not the project's, "

@@ -21,11 +21,18 @@ tortuosity factor ``tau = eps / D_eff`` (eps = volume fraction of the conducting
 definition tau = eps D / D_eff of TauFactor, Cooper et al., SoftwareX 5, 2016) and the MacMullin
 number ``N_M = 1 / D_eff = tau / eps``.
 
-Solver: the sparse system (SPD) by conjugate gradients preconditioned with smoothed-aggregation
-algebraic multigrid (pyamg), or scipy's CG with a Jacobi preconditioner when pyamg is absent.
-Convergence is stated in terms of the flux balance: the solve is accepted when
-``|Q_in - Q_out| <= flux_tol * (Q_in + Q_out) / 2`` (the residual's sum is exactly Q_in - Q_out);
-the linear solver's own tolerance is tightened until that holds.
+Solvers (``method``): ``"multigrid"`` (the default where numba is importable), flexible CG in
+float64 preconditioned by a matrix-free aggregation multigrid K-cycle in float32 on the structured
+grid (numba kernels, :mod:`electrovox.solvers.transport.multigrid`); ``"amg"``, the sparse system
+of the solved voxels by CG preconditioned with smoothed-aggregation algebraic multigrid (pyamg),
+or scipy's CG with a Jacobi preconditioner when pyamg is absent.  Both solve the same discrete
+system (the multigrid path stores the face conductances in float32: the system it solves differs
+from the float64 one by a relative 6e-8 per coefficient).  Convergence is stated in terms of the
+flux balance: the solve is accepted when ``|Q_in - Q_out| <= flux_tol * (Q_in + Q_out) / 2``
+(the residual's sum is exactly Q_in - Q_out); the multigrid path iterates until that holds and
+the residual norm has dropped by 1e-8 (a guard against a balance met by chance), the amg path
+tightens the linear solver's tolerance until it holds.  A multigrid solve that does not reach the
+criterion in ``maxiter`` iterations is redone by the amg path.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ from scipy import ndimage, sparse
 from electrovox.errors import BadInput
 from electrovox.progress import report
 from electrovox.volume import spacing_array
+
+from . import multigrid
 
 AXES = {"z": 0, "y": 1, "x": 2}
 
@@ -148,7 +157,8 @@ def _solve(a_mat, b, tol, maxiter, x0=None, solver_cache=None):
 
 
 def solve_conduction(sigma: np.ndarray, spacing, axis="z", *, sigma_ref: float | None = None,
-                     flux_tol: float = 1e-6, maxiter: int = 500, fields: bool = False, progress=None) -> dict:
+                     flux_tol: float = 1e-6, maxiter: int = 500, fields: bool = False, method: str | None = None,
+                     progress=None) -> dict:
     """Effective conductivity along ``axis`` of a voxel conductivity map.
 
     Parameters
@@ -158,6 +168,8 @@ def solve_conduction(sigma: np.ndarray, spacing, axis="z", *, sigma_ref: float |
     axis : "z" | "y" | "x" or 0 | 1 | 2 (array axis); the potential drop is applied along it.
     sigma_ref : reference (bulk) conductivity of D_eff; default the largest value in ``sigma``.
     flux_tol : accepted relative flux imbalance between inlet and outlet.
+    method : "multigrid" (default where numba is importable) or "amg" (pyamg); see the module
+        docstring.
     fields : also return the potential (float32 [z, y, x], NaN where not solved) and the flux
         density (float32 [z, y, x, 3], components x, y, z, in sigma-units per um, 0 where not solved).
 
@@ -165,7 +177,8 @@ def solve_conduction(sigma: np.ndarray, spacing, axis="z", *, sigma_ref: float |
     of sigma > 0), ``percolating_fraction`` (of the volume), ``isolated_fraction`` (conducting but
     not connected to both faces, of the volume), ``tau`` (porosity / D_eff; inf if nothing
     percolates), ``macmullin`` (1 / D_eff), ``flux_in``, ``flux_out``, ``flux_imbalance``
-    (relative), ``iterations``, ``wall_s``, ``axis``, and with ``fields`` ``potential`` and ``flux``.
+    (relative), ``iterations``, ``method`` (the solver that produced the result), ``wall_s``,
+    ``axis``, and with ``fields`` ``potential`` and ``flux``.
     """
     t0 = time.perf_counter()
     sig = np.asarray(sigma, dtype=np.float64)
@@ -191,34 +204,58 @@ def solve_conduction(sigma: np.ndarray, spacing, axis="z", *, sigma_ref: float |
            "isolated_fraction": porosity - n_act / sig.size, "sigma_ref": ref}
     if n_act == 0 or ref <= 0:
         out.update(D_eff=0.0, sigma_eff=0.0, tau=float("inf"), macmullin=float("inf"), flux_in=0.0, flux_out=0.0,
-                   flux_imbalance=0.0, iterations=0, wall_s=round(time.perf_counter() - t0, 3))
+                   flux_imbalance=0.0, iterations=0, method=method or "none", wall_s=round(time.perf_counter() - t0, 3))
         if fields:
             out["potential"] = np.full(sig.shape, np.nan, np.float32)
             out["flux"] = np.zeros(sig.shape + (3,), np.float32)
         return out
-    report(progress, 0.15, "assembly")
-    a_mat, b, gb, inlet, outlet, idx = _system(sig, sp, ax, active)
-    report(progress, 0.3, "solve")
-    tol, x, iters, cache = 1e-8, None, 0, {}
-    for _ in range(6):
-        x, it = _solve(a_mat, b, tol, maxiter, x0=x, solver_cache=cache)
-        iters += it
-        q_in = float(np.sum(gb[inlet] * (1.0 - x[inlet])))
-        q_out = float(np.sum(gb[outlet] * x[outlet]))
-        imbalance = abs(q_in - q_out) / max(0.5 * (q_in + q_out), 1e-300)
+    if method is None:
+        method = "multigrid" if multigrid.HAVE_NUMBA else "amg"
+    if method not in ("multigrid", "amg"):
+        raise BadInput("method", f"{method!r} is not a solver", "give method='multigrid' or 'amg'")
+    if method == "multigrid" and not multigrid.HAVE_NUMBA:
+        method = "amg"                                     # pragma: no cover - numba is a dependency
+    pot = None
+    if method == "multigrid":
+        report(progress, 0.15, "multigrid set-up and solve")
+        order = [ax] + [i for i in range(3) if i != ax]
+        x_t, q_in, q_out, imbalance, iters, _info = multigrid.solve(
+            np.moveaxis(sig, ax, 0), np.moveaxis(active, ax, 0), [sp[i] for i in order],
+            flux_tol=flux_tol, maxiter=maxiter)
         if imbalance <= flux_tol:
-            break
-        tol *= 0.01                                        # tighten until the flux balances
+            if fields:
+                pot = np.full(sig.shape, np.nan, dtype=np.float32)
+                pot_t = np.moveaxis(pot, ax, 0)
+                act_t = np.moveaxis(active, ax, 0)
+                pot_t[act_t] = x_t[act_t]
+            del x_t
+        else:
+            method = "amg"                                 # not converged: redo by the amg path
+    if method == "amg":
+        report(progress, 0.15, "assembly")
+        a_mat, b, gb, inlet, outlet, idx = _system(sig, sp, ax, active)
+        report(progress, 0.3, "solve")
+        tol, x, iters, cache = 1e-8, None, 0, {}
+        for _ in range(6):
+            x, it = _solve(a_mat, b, tol, maxiter, x0=x, solver_cache=cache)
+            iters += it
+            q_in = float(np.sum(gb[inlet] * (1.0 - x[inlet])))
+            q_out = float(np.sum(gb[outlet] * x[outlet]))
+            imbalance = abs(q_in - q_out) / max(0.5 * (q_in + q_out), 1e-300)
+            if imbalance <= flux_tol:
+                break
+            tol *= 0.01                                    # tighten until the flux balances
+        if fields:
+            pot = np.full(sig.shape, np.nan, dtype=np.float32)
+            pot[active] = x
     report(progress, 0.9, "results")
     q = 0.5 * (q_in + q_out)
     sigma_eff = q * length / cross                         # dC = 1
     d_eff = sigma_eff / ref
     out.update(D_eff=d_eff, sigma_eff=sigma_eff, tau=porosity / d_eff if d_eff > 0 else float("inf"),
                macmullin=1.0 / d_eff if d_eff > 0 else float("inf"), flux_in=q_in, flux_out=q_out,
-               flux_imbalance=imbalance, iterations=iters, unknowns=n_act)
+               flux_imbalance=imbalance, iterations=iters, unknowns=n_act, method=method)
     if fields:
-        pot = np.full(sig.shape, np.nan, dtype=np.float32)
-        pot[active] = x
         out["potential"] = pot
         out["flux"] = flux_density(pot, sig, sp, ax)
     out["wall_s"] = round(time.perf_counter() - t0, 3)
@@ -260,13 +297,15 @@ def flux_density(potential: np.ndarray, sigma: np.ndarray, spacing, axis: int) -
 
 def tortuosity(labels: np.ndarray, legend: dict[int, str], spacing, axis="z", *, phases=("pore",),
                conductivities: dict[str, float] | None = None, cbd_factor: float | None = None,
-               flux_tol: float = 1e-6, fields: bool = False, progress=None) -> dict:
+               flux_tol: float = 1e-6, fields: bool = False, method: str | None = None,
+               progress=None) -> dict:
     """Tortuosity factor of a set of phases of a label volume along ``axis``.
 
     ``phases``: names of the conducting phases (conductivity 1 each, the bulk value) unless
     ``conductivities`` gives a value per phase; ``cbd_factor``: the relative effective
     conductivity of nanoporous CBD (adds ``cbd`` with that value; e.g. 0.1).  The reference
     conductivity is 1 for ``phases`` (the bulk electrolyte), else the largest value given.
+    ``method``: the solver (see :func:`solve_conduction`).
     Returns :func:`solve_conduction`'s dict plus ``phases`` and ``conductivities``.
     """
     cond = {p: 1.0 for p in phases} if conductivities is None else dict(conductivities)
@@ -279,7 +318,8 @@ def tortuosity(labels: np.ndarray, legend: dict[int, str], spacing, axis="z", *,
         raise BadInput("--phases", "no conducting phase given", "give e.g. --phases pore or pore,crack")
     sigma = conductivity_map(labels, legend, cond)
     ref = 1.0 if conductivities is None else max(cond.values())
-    res = solve_conduction(sigma, spacing, axis, sigma_ref=ref, flux_tol=flux_tol, fields=fields, progress=progress)
+    res = solve_conduction(sigma, spacing, axis, sigma_ref=ref, flux_tol=flux_tol, fields=fields,
+                           method=method, progress=progress)
     res["phases"] = sorted(cond)
     res["conductivities"] = cond
     return res
