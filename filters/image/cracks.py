@@ -61,12 +61,26 @@ def crack_widths_um(labels: np.ndarray, spacing, am: int = AM) -> list[float]:
     return widths
 
 
+def _edt(mask: np.ndarray, spacing) -> np.ndarray:
+    """Euclidean distance (um) of every True voxel of ``mask`` to the nearest False one.
+
+    The ``edt`` package (exact, float32, multi-threaded; 6x faster than scipy's float64
+    transform here, and 5x less memory) when installed, else scipy.ndimage.
+    """
+    try:
+        import edt
+    except ImportError:                                   # pragma: no cover - edt is a dependency
+        return ndimage.distance_transform_edt(mask, sampling=spacing).astype(np.float32)
+    return edt.edt(np.ascontiguousarray(mask), anisotropy=tuple(float(s) for s in spacing), black_border=False,
+                   parallel=0)
+
+
 def _closing(solid: np.ndarray, spacing, width_um: float, dist_out: np.ndarray, pad) -> np.ndarray:
     """Closing of ``solid`` with a ball of diameter ``width_um``: dilation and erosion by exact
     Euclidean distances (``dist_out``: distance of every voxel of the padded volume to solid)."""
     r = 0.5 * width_um
     dilated = dist_out <= r
-    closed = ndimage.distance_transform_edt(dilated, sampling=spacing) > r
+    closed = _edt(dilated, spacing) > r
     return closed[tuple(slice(p, n - p) for p, n in zip(pad, closed.shape, strict=True))]
 
 
@@ -110,7 +124,7 @@ def find_cracks(labels: np.ndarray, spacing, *, max_width_um: float | None = Non
         pad = [0 if n == 1 else min(n - 1, int(np.ceil(0.5 * widths[-1] / d)) + 1) for d, n in zip(sp, labels.shape,
                                                                                                       strict=True)]
         a = np.pad(solid, [(p, p) for p in pad], mode="reflect")
-        dist_out = ndimage.distance_transform_edt(~a, sampling=sp)
+        dist_out = _edt(~a, sp)
         del a
         for i, w in enumerate(widths):
             cand = (_closing(solid, sp, w, dist_out, pad) | holes) & (dark if i == 0 else empty | found)
