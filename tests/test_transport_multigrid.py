@@ -170,3 +170,16 @@ def test_default_is_multigrid_and_fallback_without_numba(monkeypatch):
     r2 = solve_conduction(m, 1.0, "x")
     assert r2["method"] == "amg"
     assert r2["tau"] == pytest.approx(r["tau"], rel=5e-6)
+
+
+def test_progress_per_iteration():
+    """The solve reports progress once per iteration, non-decreasing, from the set-up to 1, and
+    the number of iteration events equals the iterations the result reports (less the last,
+    which ends the loop)."""
+    sig = blobs(40, 0.4, seed=5).astype(float)
+    events = []
+    r = solve_conduction(sig, 1.0, "z", progress=lambda f, m=None: events.append((f, m or "")))
+    fr = [f for f, _ in events]
+    assert fr == sorted(fr) and fr[-1] == 1.0
+    its = [m for _, m in events if m.startswith("multigrid iteration")]
+    assert r["method"] == "multigrid" and len(its) == r["iterations"] - 1 >= 2

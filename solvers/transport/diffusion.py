@@ -219,9 +219,10 @@ def solve_conduction(sigma: np.ndarray, spacing, axis="z", *, sigma_ref: float |
     if method == "multigrid":
         report(progress, 0.15, "multigrid set-up and solve")
         order = [ax] + [i for i in range(3) if i != ax]
+        sub = None if progress is None else (lambda f, m=None: report(progress, 0.15 + 0.75 * f, m))
         x_t, q_in, q_out, imbalance, iters, _info = multigrid.solve(
             np.moveaxis(sig, ax, 0), np.moveaxis(active, ax, 0), [sp[i] for i in order],
-            flux_tol=flux_tol, maxiter=maxiter)
+            flux_tol=flux_tol, maxiter=maxiter, progress=sub)
         if imbalance <= flux_tol:
             if fields:
                 pot = np.full(sig.shape, np.nan, dtype=np.float32)
