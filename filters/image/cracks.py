@@ -75,12 +75,10 @@ def _edt(mask: np.ndarray, spacing) -> np.ndarray:
                    parallel=0)
 
 
-def _closing(solid: np.ndarray, spacing, width_um: float, dist_out: np.ndarray, pad) -> np.ndarray:
-    """Closing of ``solid`` with a ball of diameter ``width_um``: dilation and erosion by exact
-    Euclidean distances (``dist_out``: distance of every voxel of the padded volume to solid)."""
-    r = 0.5 * width_um
-    dilated = dist_out <= r
-    closed = _edt(dilated, spacing) > r
+def _closing(dilated: np.ndarray, spacing, width_um: float, pad) -> np.ndarray:
+    """Closing with a ball of diameter ``width_um``, given the dilation ``dilated`` (padded) by
+    that ball: its erosion by exact Euclidean distances, cropped to the unpadded box."""
+    closed = _edt(dilated, spacing) > 0.5 * width_um
     return closed[tuple(slice(p, n - p) for p, n in zip(pad, closed.shape, strict=True))]
 
 
@@ -106,7 +104,6 @@ def find_cracks(labels: np.ndarray, spacing, *, max_width_um: float | None = Non
         raise BadInput("find_cracks", f"max_width_um {max_width_um} is negative", "give a width >= 0 um")
     solid = labels == am
     empty = ~solid if pore is None else labels == pore
-    dark = ~solid
     st = structure(labels.shape)
     if max_width_um is None:
         widths = crack_widths_um(labels, sp, am)
@@ -117,19 +114,26 @@ def find_cracks(labels: np.ndarray, spacing, *, max_width_um: float | None = Non
         widths = [w for w in crack_widths_um(labels, sp, am) if w < top] + [top]
     report(progress, 0.05, "cracks: holes")
     holes = ndimage.binary_fill_holes(solid, structure=st) & ~solid
-    out = labels.copy()
-    found = holes & dark
+    found = holes & ~solid
     if widths:
         # mirror padding wide enough for the widest closing (half a width plus a voxel per axis)
         pad = [0 if n == 1 else min(n - 1, int(np.ceil(0.5 * widths[-1] / d)) + 1) for d, n in zip(sp, labels.shape,
                                                                                                       strict=True)]
         a = np.pad(solid, [(p, p) for p in pad], mode="reflect")
-        dist_out = _edt(~a, sp)
+        dist_out = _edt(~a, sp)                          # distance of every voxel to solid
         del a
+        # the dilations of all widths first (one byte per voxel each), so the float32 distances
+        # are freed before the labelling of the candidates
+        dilations = [dist_out <= 0.5 * w for w in widths]
+        del dist_out
         for i, w in enumerate(widths):
-            cand = (_closing(solid, sp, w, dist_out, pad) | holes) & (dark if i == 0 else empty | found)
+            closed = _closing(dilations[i], sp, w, pad)
+            dilations[i] = None
+            cand = (closed | holes) & (~solid if i == 0 else empty | found)
+            del closed
             found |= _walled(cand, solid, st, enclosed_fraction if i == 0 else max(enclosed_fraction, WIDE_ENCLOSED))
             report(progress, 0.1 + 0.9 * (i + 1) / len(widths), f"cracks: width {w:.2f} um")
+    out = labels.copy()
     out[found] = crack
     report(progress, 1.0, "cracks: done")
     return out

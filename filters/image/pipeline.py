@@ -201,6 +201,7 @@ def segment_image(image, spacing, *, method: str = "classic", phases="pore,cbd,a
         img, mask = pb["image"], pb["mask"]
         rep["pore_back"] = {"excess": pb["excess"], "reach_slices": pb["reach_slices"],
                             "corrected_fraction": pb["corrected_fraction"]}
+        del pb                                          # its image is ``img`` now: one copy alive
         step("pore_back", t0)
     t0 = time.perf_counter()
     from electrovox.filters.image.segment import segment_phases
