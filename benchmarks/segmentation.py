@@ -47,6 +47,20 @@ def peer(img):
     return np.digitize(d, threshold_multiotsu(d, 3)).astype(np.uint8)
 
 
+def _real_nrel():
+    """A 40 x 48 x 48 crop of the real NREL volume (../shared/data/real), relabelled to the default
+    legend (0 pore, 1 CBD, 2 am), or None when the shared data is not there."""
+    import os
+    from pathlib import Path
+    path = Path(os.environ.get("EVX_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "data" / "real" / \
+        "nmc-1-cal_generatedCBD_bridge.tif"
+    if not path.is_file():
+        return None
+    import tifffile
+    v = tifffile.imread(path)[100:140, 100:148, 100:148]
+    return np.choose(v, [0, 2, 1]).astype(np.uint8)        # file: 0 pore, 1 NMC, 2 CBD
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=256)
@@ -78,7 +92,7 @@ def main():
         "weak, short pore-back (0.15, 0.25 um)": dict(pore_back=0.15, pore_back_depth_um=0.25),
         "curtaining 0.15, drift 0.08": dict(curtaining=0.15, drift=0.08),
     }
-    print("\nOther imaging conditions (seed 0 electrode, SNR 8):\n")
+    print("\nOther imaging conditions (seed 0 electrode, SNR 8) and other microstructures (SNR 8):\n")
     print("| condition | IoU am | IoU CBD | IoU pore+crack | max fraction error (pp) | crack fraction error |")
     print("|---|---|---|---|---|---|")
     lab = generate_electrode((80, 96, 96), SP_L, seed=0, d50_um=6.0)["labels"]
@@ -86,6 +100,18 @@ def main():
         r = simulate_fibsem(lab, SP_L, image_spacing=SP_I, snr=8, seed=11, **kw)
         s = scores(segment_image(r["image"], SP_I)["labels"], r["truth"])
         print(f"| {name} | {s[0]:.3f} | {s[1]:.3f} | {s[2]:.3f} | {s[3]:.2f} | {s[4]:+.1f} % |", flush=True)
+    # other microstructures: wide cracks (1.6 um, beyond the first closing width), and the real
+    # NREL NMC geometry (particles from X-ray CT, MATBOX CBD bridges; no cracks) imaged the same way
+    wide = generate_electrode((80, 96, 96), SP_L, seed=3, d50_um=8.0, crack_min_width_vox=8, cracks=0.06)["labels"]
+    others = {"wide cracks (1.6 um), d50 8 um": (wide, SP_L)}
+    real = _real_nrel()
+    if real is not None:
+        others["real NMC geometry (NREL nmc-1-cal, 40^3 x 0.398 um crop)"] = (real, (0.398,) * 3)
+    for name, (lab_o, sp_o) in others.items():
+        r = simulate_fibsem(lab_o, sp_o, image_spacing=SP_I, snr=8, seed=12)
+        s = scores(segment_image(r["image"], SP_I)["labels"], r["truth"])
+        crack = f"{s[4]:+.1f} %" if np.isfinite(s[4]) else "no cracks"
+        print(f"| {name} | {s[0]:.3f} | {s[1]:.3f} | {s[2]:.3f} | {s[3]:.2f} | {crack} |", flush=True)
     n = args.n
     # labels at 0.2 um, image at 0.2 x 0.1 x 0.1 um (z, y, x): (n, n/2, n/2) labels -> an n^3 image
     lab = generate_electrode((n, n // 2, n // 2), SP_L, seed=5, d50_um=8.0)["labels"]
