@@ -170,11 +170,20 @@ def _segment_block(img, sp, thr, ncls, ids, means, erode_fp, top_fp, st):
             # thin bright CBD in dark pores: the white top-hat response of a thin film or fibril is
             # its contrast over the pore; only voxels away from active material qualify (next to a
             # particle a CBD-level voxel may be the particle's own blurred edge)
-            tophat = img - ndimage.grey_opening(img, footprint=top_fp)
+            # on the image smoothed by a Gaussian of one finest voxel (in um on every axis): a film
+            # three pixels wide keeps 87 % of its contrast, while the noise peaks that an
+            # edge-preserving denoiser leaves on fine pixels (a 15 nm PFIB pixel under 100 nm
+            # slices) no longer pass for CBD all over the pores
+            sig = [0.0 if n == 1 else min(sp) / d for d, n in zip(sp, img.shape, strict=True)]
+            sm = ndimage.gaussian_filter(img, sig)
+            tophat = sm - ndimage.grey_opening(sm, footprint=top_fp)
+            del sm
             near_am = ndimage.binary_dilation(cls == 2, st)
             half = np.float32(0.5 * (means[1] - means[0]))
-            core |= mid & (tophat > half) & ~near_am
+            film = mid & (tophat > half) & ~near_am
             del tophat, near_am
+            core |= film
+            del film
         markers[core] = CBD + 1
         del mid, core
     del cls
