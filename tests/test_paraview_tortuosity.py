@@ -48,3 +48,32 @@ def test_fields(fetched):
     # average of face fluxes: each slice's total is the mean of two face totals, which are equal)
     per_slice = flux[..., 2].sum(axis=(1, 2))
     assert np.allclose(per_slice, per_slice.mean(), rtol=1e-4)
+
+
+def test_main_job_state_script(tmp_path):
+    """state_files/tortuosity_view.py (what bin/main runs on the sample electrode, under Xvfb):
+    the CSV it writes holds tau in x, y, z for both networks, equal to the numpy core's on the
+    same file, and the potential view is saved as PNG and state."""
+    import csv
+
+    from test_paraview import ROOT, _require
+
+    from electrovox.io import write_volume
+    from electrovox.phases import DEFAULT_LEGEND
+    from electrovox.solvers.phantoms.electrode import generate_electrode
+    from electrovox.solvers.transport.diffusion import tortuosity
+    from electrovox.volume import Volume
+    _require("xvfb-run")
+    lab = generate_electrode((24, 20, 20), (0.5, 0.5, 0.5), seed=4, d50_um=4.0)["labels"]
+    write_volume(tmp_path / "e.nc", Volume.labels(lab, (0.5, 0.5, 0.5), DEFAULT_LEGEND))
+    run_checked([BIN / "electrovox-pvbatch", "--render", ROOT / "state_files" / "tortuosity_view.py",
+                 tmp_path / "e.nc", tmp_path / "tau.png"], cwd=tmp_path, timeout=400)
+    rows = list(csv.DictReader(open(tmp_path / "tau.csv")))
+    assert [(r["network"][:4], r["axis"]) for r in rows] == [("ions", a) for a in "xyz"] + [("elec", a) for a in "xyz"]
+    for r in rows:
+        kw = {"phases": ("pore", "crack")} if r["network"].startswith("ions") else \
+            {"conductivities": {"am": 1.0, "cbd": 1.0}}
+        ref = tortuosity(lab, DEFAULT_LEGEND, 0.5, r["axis"], **kw)
+        # the table's values are printed with 6 significant digits (vtkVariant.ToString)
+        assert float(r["tau"]) == pytest.approx(ref["tau"], rel=1e-5)
+    assert (tmp_path / "tau.png").stat().st_size > 10_000 and (tmp_path / "tau.pvsm").is_file()
