@@ -62,11 +62,17 @@ evx_with_x() {
         echo "electrovox: no \$DISPLAY and xvfb-run is not installed: run bin/setup-paraview first" >&2
         return 3
     fi
-    local errf rc attempt
+    local errf rc attempt n start
     errf=$(mktemp "${TMPDIR:-/tmp}/evx-xvfb.XXXXXX")
+    start=99
     for attempt in 1 2; do
         : > "$errf"
-        xvfb-run -a -s "$EVX_XVFB_SCREEN" "$@" 2> >(tee -a "$errf" >&2)
+        # a display number with neither a lock file nor a socket (xvfb-run -a looks at the lock
+        # only, and a stale socket makes the server fail); the retry takes another number
+        n=$start
+        while [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ]; do n=$((n + 1)); done
+        start=$((n + 1 + RANDOM % 50))
+        xvfb-run -n "$n" -s "$EVX_XVFB_SCREEN" "$@" 2> >(tee -a "$errf" >&2)
         rc=$?
         wait  # let tee finish
         if [ "$rc" -ne 0 ] && [ "$attempt" -eq 1 ] \
