@@ -201,37 +201,32 @@ def _column_llr(img, sources, am_mask, tables, lev, window):
     lc = np.where(ok, lc, 0).astype(np.float32)
     prefix_c = np.concatenate([np.zeros((ks.size, 1), np.float32), np.cumsum(lc, axis=1)], axis=1)
     ll = np.empty((ks.size, w + 1), dtype=np.float32)
-    shifts = []
     for m in range(w + 1):
         d = np.minimum(n[m:] - m, MAX_REACH + 1)               # distance of voxel n to the shining wall
         if m == 0:                                              # the source shines: its kind's table
             pred = np.where(is_am, beta_a[d][None, :], beta_c[d][None, :])      # [runs, w] excess
             sdv = np.where(is_am, sd_a[d][None, :], sd_c[d][None, :])
         else:                                                   # the CBD layer at the wall shines
-            pred = np.broadcast_to(beta_c[d][None, :], (ks.size, w - m))
+            pred = beta_c[d][None, :]
             sdv = sd_c[d][None, :]
         odds = np.where(is_am, odds_a[n[m:]][None, :], odds_c[n[m:]][None, :])
         ls = (np.maximum(-0.5 * ((vals[:, m:] - np.float32(pore) - pred) / sdv) ** 2, -12.5) - np.log(sdv)
               + odds)
         ll[:, m] = prefix_c[:, m] + np.where(ok[:, m:], ls, 0).sum(axis=1)
-        shifts.append(np.broadcast_to(pred, (ks.size, w - m)))
     # per voxel n: best hypothesis calling it shine-through (m < n) vs calling it CBD (m >= n)
     pre = np.maximum.accumulate(ll, axis=1)                    # pre[:, m] = max over m' <= m
     suf = np.maximum.accumulate(ll[:, ::-1], axis=1)[:, ::-1]  # suf[:, m] = max over m' >= m
-    arg_pre = np.zeros(ll.shape, dtype=np.int32)
-    for m in range(1, w + 1):
-        arg_pre[:, m] = np.where(ll[:, m] >= pre[:, m - 1], m, arg_pre[:, m - 1])
+    # the hypothesis attaining pre[:, m] (the latest of ties): ll equals the running max exactly there
+    arg_pre = np.maximum.accumulate(np.where(ll == pre, np.arange(w + 1, dtype=np.int32), 0), axis=1)
     v_llr = pre[:, :w] - suf[:, 1:]                            # voxel n (column n - 1): m < n vs m >= n
     m_bg = arg_pre[:, :w]                                      # its best shine-through hypothesis
-    v_shift = np.zeros((ks.size, w), dtype=np.float32)
-    for m in range(w):
-        sel = m_bg == m
-        if sel.any():
-            full = np.zeros((ks.size, w), dtype=np.float32)
-            full[:, m:] = shifts[m]
-            v_shift[sel] = full[sel]
-    llr[kk[ok], ii.repeat(w, 1)[ok], jj.repeat(w, 1)[ok]] = v_llr[ok]
-    shift[kk[ok], ii.repeat(w, 1)[ok], jj.repeat(w, 1)[ok]] = v_shift[ok]
+    # the excess that hypothesis predicts for voxel n: distance n - m_bg to the shining wall, the
+    # source's table for m_bg = 0, the CBD layer's otherwise
+    d = np.minimum(n[None, :] - m_bg, MAX_REACH + 1)
+    v_shift = np.where((m_bg == 0) & is_am, beta_a[d], beta_c[d]).astype(np.float32)
+    at = (kk[ok], np.broadcast_to(ii, kk.shape)[ok], np.broadcast_to(jj, kk.shape)[ok])
+    llr[at] = v_llr[ok]
+    shift[at] = v_shift[ok]
     return llr, shift
 
 
