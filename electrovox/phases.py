@@ -21,6 +21,8 @@ PHASES: dict[str, tuple[int, str, tuple[float, float, float]]] = {
 }
 
 DEFAULT_LEGEND: dict[int, str] = {v[0]: k for k, v in PHASES.items()}
+#: the canonical phase names, in the default legend's order
+PHASE_NAMES: tuple[str, ...] = tuple(DEFAULT_LEGEND[i] for i in sorted(DEFAULT_LEGEND))
 
 
 def display_name(name: str) -> str:
@@ -31,7 +33,7 @@ def colour(name: str) -> tuple[float, float, float]:
     return PHASES[name][2] if name in PHASES else (0.5, 0.5, 0.5)
 
 
-def parse_legend(text: str, source: str = "--legend") -> dict[int, str]:
+def parse_legend(text: str, source: str = "legend") -> dict[int, str]:
     """Parse ``"0=pore,1=am,2=cbd"`` into ``{0: 'pore', 1: 'am', 2: 'cbd'}``.
 
     Raises BadInput for malformed pairs, ids outside 0..255, duplicate ids or names, and names
@@ -130,3 +132,38 @@ def phase_fractions(labels: np.ndarray, legend: dict[int, str]) -> dict[str, flo
     counts = label_counts(labels)
     total = float(labels.size)
     return {name: float(counts[i] / total) if i < counts.size else 0.0 for i, name in sorted(legend.items())}
+
+
+def parse_conductivities(text: str, source: str = "conductivities") -> dict[str, float]:
+    """Per-phase values from text: ``"am=10,cbd=1"`` -> ``{"am": 10.0, "cbd": 1.0}``.
+
+    Parameters
+    ----------
+    text : str
+        Comma-separated ``phase=value`` pairs (relative conductivities, dimensionless).
+    source : str
+        The keyword named in errors.
+
+    Returns
+    -------
+    dict of str to float
+
+    Raises
+    ------
+    BadInput
+        When an item is not ``phase=number``.
+
+    Examples
+    --------
+    >>> parse_conductivities("am=10, cbd=1")
+    {'am': 10.0, 'cbd': 1.0}
+    """
+    out = {}
+    for item in filter(None, (t.strip() for t in str(text).split(","))):
+        name, _, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise BadInput(source, f"{item!r} is not phase=value",
+                           "write e.g. am=10,cbd=1 (relative conductivities)") from None
+    return out

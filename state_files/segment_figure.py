@@ -23,7 +23,7 @@ cmap = ListedColormap(["#1f1f3a", "#e0a030", "#9bbbd4", "#d62728"])
 fig, ax = plt.subplots(1, 3, figsize=(13, 4.6), constrained_layout=True)
 ext = [0, img.shape[2] * img.spacing[2], 0, img.shape[0] * img.spacing[0]]
 ax[0].imshow(img.array[:, k, :], cmap="gray", origin="lower", extent=ext, aspect="equal")
-ax[0].set_title("PFIB-SEM phantom (SNR 8, pore-back, curtaining, drift)")
+ax[0].set_title("PFIB-SEM phantom\n(SNR 8, pore-back, curtaining, drift)")  # 2 lines: not cut
 for a, vol, title in ((ax[1], seg, "electrovox segment"), (ax[2], truth, "truth")):
     a.imshow(vol.array[:, k, :], cmap=cmap, vmin=-0.5, vmax=3.5, origin="lower", extent=ext,
              interpolation="nearest", aspect="equal")
@@ -32,8 +32,11 @@ for a in ax:
     a.set_xlabel("x (um)")
 ax[0].set_ylabel("z (um, slice axis)")
 handles = [plt.Rectangle((0, 0), 1, 1, color=cmap(i)) for i in range(4)]
-fig.legend(handles, ["pore", "CBD", "active material", "crack"], loc="lower center", ncol=4)
-fig.savefig(out + ".tmp.png", dpi=90)
+# the legend outside the axes, right of the truth panel: constrained layout makes room for it
+# (a figure legend at the bottom overlapped the x labels); bbox_inches="tight" keeps all text in
+ax[2].legend(handles, ["pore", "CBD", "active material", "crack"], loc="upper left",
+             bbox_to_anchor=(1.03, 1.0), borderaxespad=0.0)
+fig.savefig(out + ".tmp.png", dpi=90, bbox_inches="tight", pad_inches=0.1)
 import os  # noqa: E402
 
 os.replace(out + ".tmp.png", out)

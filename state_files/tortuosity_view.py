@@ -64,12 +64,27 @@ for name, proxy in networks.items():
     lut.RescaleTransferFunction(0.0, 1.0)
     lut.NanColor = [0.3, 0.3, 0.3]                     # not solved: the other phases, dead ends
     display.SetScalarBarVisibility(view, True)
-    GetScalarBar(lut, view).Title = f"potential, {name}"
+    # a horizontal colour bar in the band below the slice (a vertical bar's title, written along
+    # the bar, ran off the bottom of the picture); these properties are the same in 5.11 and 5.13
+    bar = GetScalarBar(lut, view)
+    bar.Title, bar.ComponentTitle = f"potential, {name}", ""
+    bar.WindowLocation, bar.Orientation = "Any Location", "Horizontal"
+    bar.Position, bar.ScalarBarLength = [0.25, 0.04], 0.55  # title and labels above the bar,
+    # clear of the orientation axes (lower left) and of the picture's bottom edge
+    bar.TitleFontSize, bar.LabelFontSize, bar.ScalarBarThickness = 14, 12, 12
+    bar.RangeLabelFormat = "%-#.1f"
     Render(view)                                       # the first render resets the camera
     view.CameraPosition = [1.0e3, 0.0, 0.0]
     view.CameraViewUp = [0.0, 0.0, 1.0]
     view.CameraParallelProjection = 1
     view.ResetCamera()
+    # the slice in the top 6-78 % of the view's height, the band below it for the colour bar
+    b = proxy.GetDataInformation().GetBounds()
+    half = 0.5 * max(b[5] - b[4], 1e-9) / 0.72
+    focal = [(b[0] + b[1]) / 2, (b[2] + b[3]) / 2, b[5] - 0.88 * half]
+    view.CameraFocalPoint = focal
+    view.CameraPosition = [focal[0] + 2 * (b[1] - b[0]) + 1.0, focal[1], focal[2]]
+    view.CameraParallelScale = half
     Render(view)
 
 SaveScreenshot(png, layout, ImageResolution=[1400, 700])

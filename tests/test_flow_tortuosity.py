@@ -1,5 +1,5 @@
 """Flow tortuosity tau = sum |V| / |sum V_i| (electrovox.solvers.transport.flow_tortuosity and the
-VTK filter electrovox.filters.flow_tortuosity), each against a value derived by hand:
+VTK filter electrovox.filters.vtk.flow_tortuosity), each against a value derived by hand:
 
 - straight uniform flow along x, y, z: tau = 1;
 - zig-zag channels at +-theta to the mean flow: tau = 1 / cos(theta);
@@ -329,7 +329,7 @@ def image(vectors, name, *, cells=False, spacing=(0.5, 0.5, 0.5), extra_scalar=T
 
 def run_filter(data, **props):
     """(rows {Metric: Value}, the filter) after one Update with the given setters."""
-    from electrovox.filters.flow_tortuosity import FlowTortuosityFilter
+    from electrovox.filters.vtk.flow_tortuosity import FlowTortuosityFilter
 
     f = FlowTortuosityFilter()
     for key, value in props.items():
@@ -447,7 +447,7 @@ def test_filter_point_data_on_a_mesh_warns_when_cell_data_is_there(capfd):
     assert f.last_result["association"] == "points"
     pts = _vtk().vtk_to_numpy(both.GetPointData().GetArray("velocity"))
     _same(rows, flow_tortuosity(pts))
-    assert "set Association to 1" in capfd.readouterr().err
+    assert "set Association to cells" in capfd.readouterr().err
     rows, f = run_filter(both, ArrayName="velocity", Association=1)
     _same(rows, flow_tortuosity(v, weights=vol))
 

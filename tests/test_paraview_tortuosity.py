@@ -77,3 +77,16 @@ def test_main_job_state_script(tmp_path):
         # the table's values are printed with 6 significant digits (vtkVariant.ToString)
         assert float(r["tau"]) == pytest.approx(ref["tau"], rel=1e-5)
     assert (tmp_path / "tau.png").stat().st_size > 10_000 and (tmp_path / "tau.pvsm").is_file()
+    # no colour-bar text cut at the picture's bottom edge: the last 2 % of rows (14 of 700) are
+    # background only.  Each row is compared with its own median colour (no assumption about the
+    # palette or a gradient background); a pixel counts as "not background" when a channel is
+    # > 12 levels off (anti-aliasing of nearby text stays under that).  Allowed: 0.5 % of a row
+    # (7 of 1400 px): the layout's 2-px separator between the two views.  A vertical bar title
+    # running off the bottom (the old layout) covered 1-3.6 % of these rows; the horizontal bars
+    # end about 28 px above the edge.
+    from PIL import Image
+    with Image.open(tmp_path / "tau.png") as im:
+        img = np.asarray(im.convert("RGB")).astype(np.int16)
+    bottom = img[-max(1, round(0.02 * img.shape[0])):]
+    off = (np.abs(bottom - np.median(bottom, axis=1, keepdims=True)) > 12).any(axis=2).mean(axis=1)
+    assert off.max() <= 0.005, f"text or data in the bottom rows: {off.round(4).tolist()}"

@@ -62,8 +62,12 @@ def test_tortuosity_bad_input(layered):
     d, path = layered
     r = run_cli("tortuosity", path, "--phases", "electrolyte", "--axis", "z", check=2)
     assert "electrolyte" in r.stderr and "Fix:" in r.stderr
-    r = run_cli("tortuosity", path, "--axis", "z", check=2)
-    assert "--phases" in r.stderr
+    # no --phases: the declared default (pore), the same as ParaView's, not an error
+    default = json.loads(run_cli("tortuosity", path, "--axis", "z", "--json", check=0).stdout)
+    pore = json.loads(run_cli("tortuosity", path, "--axis", "z", "--phases", "pore", "--json", check=0).stdout)
+    assert default["phases"] == ["pore"] and default["tau"] == pore["tau"]
+    r = run_cli("tortuosity", path, "--axis", "z", "--cbd-factor", "x", check=2)
+    assert "--cbd-factor" in r.stderr
 
 
 def test_flow_tortuosity_cli(tmp_path):

@@ -103,6 +103,7 @@ import functools
 import itertools
 import math
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -602,7 +603,14 @@ def _mc_area(mask: np.ndarray, sp, smooth_um, slab, progress) -> float:
         f = np.pad(f, ((0, 0), (1, 1), (1, 1)), mode="reflect", reflect_type="odd")
         if f.min() >= 0.5 or f.max() <= 0.5:
             continue
-        verts, faces, _, _ = measure.marching_cubes(f, level=0.5, spacing=tuple(sp))
+        with warnings.catch_warnings():
+            # scikit-image 0.26.0 sets ndarray.shape inside marching_cubes (its 48 lookup tables
+            # on the first call, `faces.shape = -1, 3` on every call), which numpy >= 2.5
+            # deprecates; no argument of ours avoids it, so exactly that warning is silenced here
+            # (catch_warnings is process-wide: fine, this path runs serially)
+            warnings.filterwarnings("ignore", message="Setting the shape on a NumPy array",
+                                    category=DeprecationWarning)
+            verts, faces, _, _ = measure.marching_cubes(f, level=0.5, spacing=tuple(sp))
         tri = verts[faces]
         area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
         cube = np.floor(tri.mean(axis=1) / sp).astype(np.int64)   # cube of each triangle (block coords)

@@ -127,7 +127,10 @@ try:
             pot_display.SetRepresentationType("Surface")
             ColorBy(pot_display, ("POINTS", "potential"))
             pot_display.RescaleTransferFunctionToDataRange(True, False)
-            pot_display.Position = [shift, 0.0, 0.0]               # the two volumes side by side
+            # the two volumes side by side: a display's translation is 'Position' in ParaView 5.11
+            # and 'Translation' in 5.13 (neither name exists in the other version)
+            setattr(pot_display, "Translation" if "Translation" in pot_display.ListProperties()
+                    else "Position", [shift, 0.0, 0.0])
             pot_display.SetScalarBarVisibility(pot_view, True)
             bounds = OutputPort(tau, 0).GetDataInformation().GetBounds()
             shift += 1.2 * (bounds[1] - bounds[0])

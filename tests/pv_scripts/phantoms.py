@@ -12,9 +12,9 @@ from _pvtest import dump_dataset, write_json  # noqa: E402
 from paraview import servermanager  # noqa: E402
 from paraview.simple import EVXCyclingTransform, EVXElectrodePhantom, EVXFIBSEMImagePhantom  # noqa: E402
 
-src = EVXElectrodePhantom(SizeUm=[16.0, 16.0, 20.0], VoxelUm=[0.5, 0.5, 0.5], Seed=3, D50Um=6.0)
+src = EVXElectrodePhantom(BoxSize=[16.0, 16.0, 20.0], VoxelSize=[0.5, 0.5, 0.5], Seed=3, ParticleD50=6.0)
 cycled = EVXCyclingTransform(Input=src, CrackGrowth=0.24, ContactLoss=0.20, Seed=4)
-image = EVXFIBSEMImagePhantom(Input=src, VoxelNm=[250.0, 250.0, 500.0], SNR=8.0, Seed=5)
+image = EVXFIBSEMImagePhantom(Input=src, ImageVoxelSize=[250.0, 250.0, 500.0], SNR=8.0, Seed=5)
 out = {}
 for name, proxy in (("electrode", src), ("cycled", cycled), ("image", image)):
     out[name] = dump_dataset(servermanager.Fetch(proxy))

@@ -18,7 +18,7 @@ from paraview.simple import (  # noqa: E402
     EVXRepresentativeVolume,
 )
 
-src = EVXElectrodePhantom(SizeUm=[16.0, 16.0, 20.0], VoxelUm=[0.5, 0.5, 0.5], Seed=3, D50Um=6.0)
+src = EVXElectrodePhantom(BoxSize=[16.0, 16.0, 20.0], VoxelSize=[0.5, 0.5, 0.5], Seed=3, ParticleD50=6.0)
 q = EVXQuantify(Input=src)
 comps = EVXConnectedComponents(Input=src, Phase="cbd", Connectivity=6)
 rev = EVXRepresentativeVolume(Input=src)

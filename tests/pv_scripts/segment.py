@@ -19,11 +19,11 @@ from paraview.simple import (  # noqa: E402
     EVXSegment,
 )
 
-src = EVXElectrodePhantom(SizeUm=[10.0, 10.0, 8.0], VoxelUm=[0.2, 0.2, 0.2], Seed=3, D50Um=4.0)
-image = EVXFIBSEMImagePhantom(Input=src, VoxelNm=[100.0, 100.0, 200.0], SNR=8.0, Seed=5)
+src = EVXElectrodePhantom(BoxSize=[10.0, 10.0, 8.0], VoxelSize=[0.2, 0.2, 0.2], Seed=3, ParticleD50=4.0)
+image = EVXFIBSEMImagePhantom(Input=src, ImageVoxelSize=[100.0, 100.0, 200.0], SNR=8.0, Seed=5)
 seg = EVXSegment(Input=image)
 step = EVXImageStep(Input=image, Step=3)
-resampled = EVXResample(Input=seg, ArrayName="labels", VoxelUm=0.2)
+resampled = EVXResample(Input=seg, ArrayName="labels", VoxelSize=0.2)
 cracks = EVXFindCracks(Input=seg)
 out = {}
 for name, proxy in (("image", image), ("segment", seg), ("step", step), ("resampled", resampled),

@@ -12,7 +12,7 @@ from _pvtest import dump_dataset, dump_table, write_json  # noqa: E402
 from paraview import servermanager  # noqa: E402
 from paraview.simple import EVXElectrodePhantom, EVXTortuosity  # noqa: E402
 
-src = EVXElectrodePhantom(SizeUm=[12.0, 12.0, 16.0], VoxelUm=[0.5, 0.5, 0.5], Seed=3, D50Um=5.0)
+src = EVXElectrodePhantom(BoxSize=[12.0, 12.0, 16.0], VoxelSize=[0.5, 0.5, 0.5], Seed=3, ParticleD50=5.0)
 ions = EVXTortuosity(Input=src, Phases="pore", Axis=2)
 electrons = EVXTortuosity(Input=src, Conductivities="am=1,cbd=1", Axis=2)
 out = {"labels": dump_dataset(servermanager.Fetch(src))}

@@ -29,23 +29,23 @@ import json
 
 import numpy as np
 from vtkmodules.util import numpy_support
-from vtkmodules.util.vtkAlgorithm import VTKPythonAlgorithmBase
 from vtkmodules.vtkCommonDataModel import vtkImageData
 from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
 
 from electrovox.errors import BadInput
-from electrovox.filters.vtk_common import (
-    double_array,
-    field_string,
-    for_properties,
-    int_array,
-    report_error,
-    report_warning,
-    string_array,
-)
+from electrovox.filters.vtk.base import EVXAlgorithm
+from electrovox.filters.vtk.common import double_array, field_string, int_array, report_warning, string_array
+from electrovox.params import Param, ParamSet
 from electrovox.phases import DEFAULT_LEGEND, colour, display_name, legend_to_text, parse_legend
 
-NAME = "Phase Legend"
+NAME = "EVX Phase Legend"
+#: parameters of the Phase Legend filter (its core is :mod:`electrovox.phases`)
+PARAMS = ParamSet("phase_legend", [
+    Param("array_name", "str", "labels", "The label array (point data, integer phase ids).", label="Array Name",
+          cli=""),
+    Param("legend", "str", "", "Phase of each label id, e.g. 0=pore,1=am,2=cbd, or 'default'. Empty: the legend "
+          "stored with the input, else the default legend.", cli=""),
+])
 _CHUNK = 1 << 22  # voxels per bincount step (progress granularity)
 
 
@@ -55,7 +55,7 @@ def resolve_legend(text: str, image=None) -> tuple[dict[int, str], str]:
     if text.lower() == "default":
         return dict(DEFAULT_LEGEND), "the default legend (Legend = default)"
     if text:
-        return _parse_any(text, "Legend"), "the Legend property"
+        return _parse_any(text, "legend"), "the Legend property"
     stored = field_string(image, "legend") if image is not None else None
     if stored:
         return _parse_any(stored, "the input's field data 'legend'"), "the input's field data"
@@ -122,38 +122,38 @@ def legend_field_arrays(legend: dict[int, str], fractions: dict[int, float], arr
     return arrays
 
 
-class PhaseLegend(VTKPythonAlgorithmBase):
+class PhaseLegend(EVXAlgorithm):
     """vtkImageData -> the same image with its phase legend in field data (module docstring).
 
     Properties: ``SetArrayName(name)`` (default ``labels``), ``SetLegend(text)`` (default ``""``:
     the input's legend, else the default legend).
     """
 
+    label = NAME
+    params = PARAMS
+
     def __init__(self):
-        super().__init__(nInputPorts=1, nOutputPorts=1, inputType="vtkImageData", outputType="vtkImageData")
-        self._array = "labels"
-        self._legend = ""
+        super().__init__()
         self.last_legend_source = None
 
-    def SetArrayName(self, name):
-        name = "" if name is None else str(name)
-        if name != self._array:
-            self._array = name
-            self.Modified()
+    @property
+    def _array(self):
+        return self.p["array_name"] or ""
 
-    def GetArrayName(self):
+    @property
+    def _legend(self):
+        return (self.p["legend"] or "").strip()
+
+    def GetArrayName(self):  # noqa: D102
         return self._array
 
-    def SetLegend(self, text):
-        text = "" if text is None else str(text).strip()
-        if text != self._legend:
-            self._legend = text
-            self.Modified()
-
-    def GetLegend(self):
+    def GetLegend(self):  # noqa: D102
         return self._legend
 
-    def RequestData(self, request, inInfo, outInfo):
+    def RequestUpdateExtent(self, request, inInfo, outInfo):  # noqa: D102
+        return 1  # pieces are fine: counts are summed over MPI processes
+
+    def RequestData(self, request, inInfo, outInfo):  # noqa: D102
         image = vtkImageData.GetData(inInfo[0], 0)
         output = vtkImageData.GetData(outInfo, 0)
         info = inInfo[0].GetInformationObject(0)
@@ -162,11 +162,8 @@ class PhaseLegend(VTKPythonAlgorithmBase):
             whole = tuple(info.Get(vtkStreamingDemandDrivenPipeline.WHOLE_EXTENT()))
         try:
             self._run(image, output, whole)
-        except BadInput as exc:
-            report_error(NAME, for_properties(exc.one_line()))
-            return 0
-        except Exception as exc:  # internal error: one line, no traceback
-            report_error(NAME, f"internal error {type(exc).__name__}: {exc} (please report it)")
+        except Exception as exc:  # bad input or internal error: one line, no traceback
+            self.report(exc)
             return 0
         return 1
 
@@ -224,10 +221,10 @@ class PhaseLegend(VTKPythonAlgorithmBase):
         if arr is None:
             pd = image.GetPointData()
             names = [pd.GetArrayName(i) for i in range(pd.GetNumberOfArrays())]
-            raise BadInput("ArrayName", f"the input has no array '{self._array}' (point arrays: "
-                           f"{names or 'none'})", "set ArrayName to the label array")
+            raise BadInput("array_name", f"the input has no array '{self._array}' (point arrays: "
+                           f"{names or 'none'})", "set array_name to the label array")
         if arr.GetNumberOfComponents() != 1:
-            raise BadInput("ArrayName", f"array '{self._array}' has {arr.GetNumberOfComponents()} components",
+            raise BadInput("array_name", f"array '{self._array}' has {arr.GetNumberOfComponents()} components",
                            "choose a one-component label array")
         return arr, is_points
 

@@ -35,7 +35,6 @@ import json
 
 import numpy as np
 from vtkmodules.util import numpy_support
-from vtkmodules.util.vtkAlgorithm import VTKPythonAlgorithmBase
 from vtkmodules.vtkCommonDataModel import (
     vtkDataSet,
     vtkDataSetAttributes,
@@ -47,75 +46,23 @@ from vtkmodules.vtkCommonDataModel import (
 from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
 
 from electrovox.errors import BadInput
-from electrovox.filters.vtk_common import double_array, for_properties, report_error, report_warning, string_array
+from electrovox.filters.vtk.base import EVXAlgorithm
+from electrovox.filters.vtk.common import double_array, report_warning, string_array
+from electrovox.io.vtk_dataset import cell_measures, find_velocity
+from electrovox.solvers.transport import params
 
-NAME = "Flow Tortuosity"
+NAME = "EVX Flow Tortuosity"
 ROWS = ("flow_tortuosity", "mean_velocity_x", "mean_velocity_y", "mean_velocity_z", "n_points", "axis",
         "axis_estimated", "flow_fraction_along_axis")
 ASSOCIATIONS = {-1: "auto", 0: "points", 1: "cells"}
 _SUM_KEYS = ("speed", "flux", "weight", "n_points", "n_flowing")
 
 
-def find_velocity(data, name: str = "", association: int = -1):
-    """(vtkDataArray, is_cell): the velocity array of ``data`` (see the module's setters)."""
-    sets = [(data.GetPointData(), False), (data.GetCellData(), True)]
-    sets = [s for s in sets if association == -1 or int(s[1]) == association]
-    where = {-1: "point or cell data", 0: "point data", 1: "cell data"}[association]
-    if name:
-        for attrs, is_cell in sets:
-            arr = attrs.GetArray(name)
-            if arr is not None:
-                if arr.GetNumberOfComponents() != 3:
-                    raise BadInput("ArrayName", f"array '{name}' has {arr.GetNumberOfComponents()} components, "
-                                   "a velocity has 3", "choose the velocity array (3 components: x, y, z)")
-                return arr, is_cell
-        raise BadInput("ArrayName", f"the input has no array '{name}' in its {where} "
-                       f"(3-component arrays: {', '.join(_vectors(data)) or 'none'})",
-                       "set ArrayName to the velocity array (empty: the first 3-component array)")
-    for attrs, is_cell in sets:
-        for k in range(attrs.GetNumberOfArrays()):
-            arr = attrs.GetArray(k)
-            if arr is not None and arr.GetNumberOfComponents() == 3 and arr.GetName() != "vtkGhostType":
-                return arr, is_cell
-    arrays = ", ".join(_vectors(data, 0)) or "none"
-    raise BadInput("input", f"has no 3-component array in its {where} (arrays: {arrays})",
-                   "connect a velocity field (3 components per point or cell), or set Association")
-
-
-def _vectors(data, components: int = 3) -> list[str]:
-    """'name (point|cell data)' of the arrays of ``data`` with ``components`` components (0: any)."""
-    out = []
-    for attrs, kind in ((data.GetPointData(), "point"), (data.GetCellData(), "cell")):
-        for k in range(attrs.GetNumberOfArrays()):
-            arr = attrs.GetArray(k)
-            if arr is not None and (components == 0 or arr.GetNumberOfComponents() == components):
-                out.append(f"{arr.GetName()} ({kind} data)")
-    return out
-
-
-def cell_measures(data) -> tuple[np.ndarray, str]:
-    """(|measure| of every cell, "Volume" | "Area" | "Length") of the highest dimension present:
-    cells of lower dimension get 0.  vtkCellSizeFilter, signs dropped (inverted cells)."""
-    from vtkmodules.vtkFiltersVerdict import vtkCellSizeFilter
-
-    f = vtkCellSizeFilter()
-    f.SetInputData(data)
-    f.ComputeSumOff()
-    f.ComputeVertexCountOff()
-    f.Update()
-    cd = f.GetOutputDataObject(0).GetCellData()
-    for key in ("Volume", "Area", "Length"):
-        m = np.abs(numpy_support.vtk_to_numpy(cd.GetArray(key)).astype(np.float64))
-        if (m > 0).any():
-            return m, key
-    raise BadInput("input", "has no cell with a volume, area or length", "connect a mesh of 3D cells")
-
-
 def owned(data, is_cell: bool, whole_extent=None) -> np.ndarray | None:
     """Bool mask of the points (cells) this process owns: ghosts (duplicate, hidden) left out; for
     a piece of a structured grid without ghost arrays, the boundary planes of points it shares
     with the next piece.  None: all of them."""
-    from electrovox.filters.phase_legend import owned_points
+    from electrovox.filters.vtk.phase_legend import owned_points
 
     ghost = data.GetCellGhostArray() if is_cell else data.GetPointGhostArray()
     if ghost is not None:
@@ -168,51 +115,50 @@ def result_table(result: dict | None) -> vtkTable:
     return table
 
 
-class FlowTortuosityFilter(VTKPythonAlgorithmBase):
+class FlowTortuosityFilter(EVXAlgorithm):
     """Flow tortuosity of a velocity field (electrovox.solvers.transport.flow_tortuosity).
 
-    Setters: SetArrayName(name), SetAxis(-1 | 0 | 1 | 2), SetAssociation(-1 | 0 | 1).  After an
-    update, ``last_result`` holds the core's dict (plus ``array`` and ``association``) and
-    ``last_error`` the one-line error of a failed update (else None).
+    Setters: SetArrayName(name), SetAxis("auto" | "x" | "y" | "z", or -1 | 0 | 1 | 2),
+    SetAssociation("auto" | "points" | "cells", or -1 | 0 | 1).  After an update, ``last_result``
+    holds the core's dict (plus ``array`` and ``association``) and ``last_error`` the one-line
+    error of a failed update (else None).
     """
 
+    label = NAME
+    params = params.FLOW_TORTUOSITY
+    inputs = ("vtkDataSet",)
+    outputs = ("vtkTable",)
+
     def __init__(self):
-        super().__init__(nInputPorts=1, nOutputPorts=1, outputType="vtkTable")
-        self._array, self._axis, self._association = "", -1, -1
+        super().__init__()
         self.last_result, self.last_error = None, None
 
-    def FillInputPortInformation(self, port, info):
-        info.Set(self.INPUT_REQUIRED_DATA_TYPE(), "vtkDataSet")
-        return 1
+    @property
+    def _array(self):
+        return self.p["array_name"] or ""
 
-    def SetArrayName(self, name):
-        name = "" if name is None else str(name)
-        if name != self._array:
-            self._array = name
-            self.Modified()
+    @property
+    def _axis(self):
+        a = self.p["axis"]
+        return -1 if a == "auto" else ("xyz".index(a) if a in ("x", "y", "z") else a)
 
-    def GetArrayName(self):
+    @property
+    def _association(self):
+        return {"auto": -1, "points": 0, "cells": 1}.get(self.p["association"], self.p["association"])
+
+    def GetArrayName(self):  # noqa: D102
         return self._array
 
-    def SetAxis(self, axis):
-        axis = "xyz".index(axis.lower()) if isinstance(axis, str) and axis.lower() in ("x", "y", "z") else int(axis)
-        if axis != self._axis:
-            self._axis = axis
-            self.Modified()
-
-    def GetAxis(self):
+    def GetAxis(self):  # noqa: D102
         return self._axis
 
-    def SetAssociation(self, association):
-        association = int(association)
-        if association != self._association:
-            self._association = association
-            self.Modified()
-
-    def GetAssociation(self):
+    def GetAssociation(self):  # noqa: D102
         return self._association
 
-    def RequestData(self, request, inInfo, outInfo):
+    def RequestUpdateExtent(self, request, inInfo, outInfo):  # noqa: D102
+        return 1  # pieces are fine: the sums are added over MPI processes
+
+    def RequestData(self, request, inInfo, outInfo):  # noqa: D102
         data = vtkDataSet.GetData(inInfo[0], 0)
         info = inInfo[0].GetInformationObject(0)
         whole = None
@@ -222,9 +168,11 @@ class FlowTortuosityFilter(VTKPythonAlgorithmBase):
         try:
             result, rank = self._run(data, whole)
         except Exception as exc:  # bad input: one line; anything else: one line, no traceback
-            self.last_error = (for_properties(exc.one_line()) if isinstance(exc, BadInput)
+            if isinstance(exc, BadInput):
+                exc = self.params.translate(exc, "paraview")
+            self.last_error = (exc.one_line() if isinstance(exc, BadInput)
                                else f"internal error {type(exc).__name__}: {exc} (please report it)")
-            report_error(NAME, self.last_error)
+            self.report(exc)
             return 0
         self.last_result = result
         table = result_table(result if rank == 0 else None)
@@ -236,10 +184,10 @@ class FlowTortuosityFilter(VTKPythonAlgorithmBase):
         from electrovox.solvers.transport.flow_tortuosity import flow_sums, tortuosity_from_sums
 
         if self._axis not in (-1, 0, 1, 2):
-            raise BadInput("Axis", f"{self._axis} is not a direction", "set Axis to -1 (auto), 0 (x), 1 (y) or 2 (z)")
+            raise BadInput("axis", f"{self._axis} is not a direction", "set axis to auto, x, y or z")
         if self._association not in ASSOCIATIONS:
-            raise BadInput("Association", f"{self._association} is not an association",
-                           "set Association to -1 (auto), 0 (point data) or 1 (cell data)")
+            raise BadInput("association", f"{self._association} is not an association",
+                           "set association to auto, points or cells")
         if data is None:
             raise BadInput("input", "is not a vtkDataSet", "connect an image, grid or mesh with a velocity array")
         self.UpdateProgress(0.0)
@@ -268,7 +216,7 @@ class FlowTortuosityFilter(VTKPythonAlgorithmBase):
         name = arr.GetName() or ""
         if not is_cell and not isinstance(data, vtkImageData) and data.GetCellData().GetArray(name) is not None:
             report_warning(NAME, f"using the point data '{name}' (each point counts once, not weighted by "
-                           f"volume); the cell data '{name}' is weighted by cell volume: set Association to 1")
+                           f"volume); the cell data '{name}' is weighted by cell volume: set Association to cells")
         v = numpy_support.vtk_to_numpy(arr).reshape(-1, 3)
         self.UpdateProgress(0.2)
         keep = owned(data, is_cell, whole_extent)

@@ -5,11 +5,19 @@ The numbers come from :func:`electrovox.filters.image.pipeline.segment_image`.
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 
+from electrovox.cli.common import add_common, add_force, add_input_options, read_input
+from electrovox.filters.image.params import CRACKS, IMAGE_STEP, RESAMPLE, SEGMENT, STEPS
+from electrovox.io.params import READ
 from electrovox.progress import cli_bar
 
 _AXES = {"z": 0, "y": 1, "x": 2}
+_SEGMENT_CLI = SEGMENT.without("array_name", "pore_back_reverse")
+_STEP_CLI = IMAGE_STEP.only("method", "slice_axis")
+_RESAMPLE_CLI = RESAMPLE.without("array_name")
 
 
 def cmd_segment(args) -> dict:
@@ -17,19 +25,17 @@ def cmd_segment(args) -> dict:
     from electrovox.io.atomic import check_writable
     from electrovox.volume import Volume
     check_writable(args.output, force=args.force)      # fail before a long run, not after it
-    phases = parse_phases(args.phases)
-    if args.resample_um is not None and not args.resample_um > 0:
+    kw = _SEGMENT_CLI.from_cli(args)
+    kw["phases"] = parse_phases(kw["phases"])
+    if kw["resample_um"] is not None and not kw["resample_um"] > 0:
         from electrovox.errors import BadInput
-        raise BadInput("--resample-um", f"{args.resample_um} is not a positive voxel size",
+        raise BadInput("--resample-um", f"{kw['resample_um']} is not a positive voxel size",
                        "give the cubic voxel size in um, e.g. --resample-um 0.1")
+    kw["slice_axis"], kw["beam_axis"] = _AXES.get(kw["slice_axis"]), _AXES.get(kw["beam_axis"])
     vol = _image_input(args, args.image)               # an .nc's greyscale is its variable `image`
     with cli_bar(f"segmenting {args.image}", quiet=args.quiet) as bar:
-        res = segment_image(vol.array, vol.spacing, method=args.method, phases=phases,
-                            slice_axis=_AXES.get(args.slice_axis), beam_axis=_AXES.get(args.beam_axis),
-                            align=args.align, destripe=not args.no_destripe, drift=not args.no_drift,
-                            denoise=args.denoise, pore_back=not args.no_pore_back_correction,
-                            pore_back_reverse=args.milling == "down", crack_max_width_um=args.crack_max_width_um,
-                            resample_um=args.resample_um, progress=bar)
+        res = segment_image(vol.array, vol.spacing, method=args.method, pore_back_reverse=args.milling == "down",
+                            progress=bar, **kw)
     origin = tuple(o + s for o, s in zip(vol.origin, res["origin_shift_um"], strict=True))
     out_vol = Volume.labels(res["labels"], res["spacing"], origin=origin, metadata=dict(vol.metadata),
                             provenance=list(vol.provenance))
@@ -52,10 +58,9 @@ def cmd_segment(args) -> dict:
 
 
 def _image_input(args, path):
-    from electrovox.cli import _read
     if args.variable is None and str(path).lower().endswith(".nc"):
         args.variable = "image"
-    return _read(args, path, labels=False, desc="reading")
+    return read_input(args, path, labels=False, desc="reading")
 
 
 def _write(args, vol, extra=None) -> None:
@@ -66,7 +71,8 @@ def _write(args, vol, extra=None) -> None:
 
 def _step_params(args) -> dict:
     return {k: v for k, v in vars(args).items()
-            if k not in ("func", "json", "quiet", "debug", "force", "image", "output", "command", "labels_in")}
+            if k not in ("func", "json", "quiet", "debug", "force", "image", "output", "command", "labels_in",
+                         "paramsets")}
 
 
 def cmd_filter(args) -> dict:
@@ -77,8 +83,9 @@ def cmd_filter(args) -> dict:
     check_writable(args.output, force=args.force)
     vol = _image_input(args, args.image)
     with cli_bar(f"{args.step} {args.image}", quiet=args.quiet) as bar:
-        img, mask = run_step(vol.array, vol.spacing, args.step, method=args.denoise,
-                             slice_axis=_AXES.get(args.slice_axis), progress=bar)
+        kw = _STEP_CLI.from_cli(args)
+        img, mask = run_step(vol.array, vol.spacing, args.step, method=kw["method"],
+                             slice_axis=_AXES.get(kw["slice_axis"]), progress=bar)
     out = Volume(img, vol.spacing, origin=vol.origin, name="image", metadata=dict(vol.metadata),
                  provenance=list(vol.provenance))
     out.with_step(f"filter {args.step}", input=str(args.image), output=str(args.output), **_step_params(args))
@@ -96,21 +103,21 @@ def cmd_filter(args) -> dict:
 
 def cmd_resample(args) -> dict:
     """An image (interpolation) or a label volume (majority / nearest) to cubic voxels."""
-    from electrovox.cli import _read
     from electrovox.errors import BadInput
     from electrovox.filters.image.resample import resample_image, resample_labels
     from electrovox.io.atomic import check_writable
     from electrovox.volume import Volume
     check_writable(args.output, force=args.force)
-    if not args.voxel_size > 0:
-        raise BadInput("--to-um", f"{args.voxel_size} is not a positive voxel size", "give e.g. --to-um 0.1")
-    vol = _read(args, args.image, labels=True if args.labels_in else None)
+    if args.resample_um is None:
+        raise BadInput("--resample-um", "is required", "give the cubic voxel size in um, e.g. --resample-um 0.1")
+    kw = _RESAMPLE_CLI.from_cli(args)
+    size = kw["resample_um"]
+    vol = read_input(args, args.image, labels=True if args.labels_in else None)
     with cli_bar(f"resampling {args.image}", quiet=args.quiet) as bar:
         if vol.legend is not None:
-            arr, sp, shift = resample_labels(vol.array, vol.spacing, args.voxel_size, method=args.label_method,
-                                             progress=bar)
+            arr, sp, shift = resample_labels(vol.array, vol.spacing, size, method=kw["label_method"], progress=bar)
         else:
-            arr, sp, shift = resample_image(vol.array, vol.spacing, args.voxel_size, order=args.order, progress=bar)
+            arr, sp, shift = resample_image(vol.array, vol.spacing, size, order=kw["order"], progress=bar)
     origin = tuple(o + s for o, s in zip(vol.origin, shift, strict=True))
     out = (Volume.labels(arr, sp, vol.legend, origin=origin) if vol.legend is not None
            else Volume(arr, sp, origin=origin, name=vol.name))
@@ -118,19 +125,19 @@ def cmd_resample(args) -> dict:
     out.with_step("resample", input=str(args.image), output=str(args.output), **_step_params(args))
     _write(args, out)
     if not args.json:
-        print(f"wrote {args.output}: {' x '.join(str(n) for n in out.shape[::-1])} voxels of {args.voxel_size:g} um")
+        print(f"wrote {args.output}: {' x '.join(str(n) for n in out.shape[::-1])} voxels of {size:g} um")
     return {"input": str(args.image), "output": str(args.output), **out.summary()}
 
 
 def cmd_cracks(args) -> dict:
     """Labels in, labels out: dark voxels enclosed by particles become crack."""
-    from electrovox.cli import _read
     from electrovox.errors import BadInput
     from electrovox.filters.image.cracks import find_cracks
     from electrovox.io.atomic import check_writable
     from electrovox.volume import Volume
     check_writable(args.output, force=args.force)
-    vol = _read(args, args.image, labels=True)
+    kw = CRACKS.from_cli(args)
+    vol = read_input(args, args.image, labels=True)
     inv = {name: i for i, name in vol.legend.items()}
     if "am" not in inv:
         raise BadInput(args.image, "has no active material ('am') in its legend",
@@ -141,7 +148,8 @@ def cmd_cracks(args) -> dict:
         crack = 3 if 3 not in legend else max(legend) + 1
         legend[crack] = "crack"
     with cli_bar(f"cracks {args.image}", quiet=args.quiet) as bar:
-        arr = find_cracks(vol.array, vol.spacing, max_width_um=args.crack_max_width_um, am=inv["am"], crack=crack,
+        arr = find_cracks(vol.array, vol.spacing, max_width_um=kw["crack_max_width_um"],
+                          enclosed_fraction=kw["enclosed_fraction"], am=inv["am"], crack=crack,
                           pore=inv.get("pore"), progress=bar)
     out = Volume.labels(arr, vol.spacing, legend, origin=vol.origin, metadata=dict(vol.metadata),
                         provenance=list(vol.provenance))
@@ -153,7 +161,8 @@ def cmd_cracks(args) -> dict:
     return res
 
 
-def add_parsers(sub, add_common, add_input_options) -> None:
+def add_parsers(sub) -> None:
+    """Add ``segment``, ``filter``, ``resample`` and ``cracks`` to the top-level subparsers."""
     q = sub.add_parser("segment", help="segment a greyscale FIB-SEM / CT image into pore, CBD, active material, cracks",
                        description="FIB-SEM corrections (curtaining, drift, optional alignment), denoising, "
                                    "pore-back correction, pore / CBD / active-material segmentation (markers + "
@@ -165,30 +174,14 @@ def add_parsers(sub, add_common, add_input_options) -> None:
     q.add_argument("output", metavar="OUT")
     q.add_argument("--method", choices=["classic"], default="classic",
                    help="segmentation method (default classic: mixture levels, markers, watershed)")
-    q.add_argument("--phases", default="pore,cbd,am,crack",
-                   help="phases to find: pore,cbd,am,crack (default), pore,cbd,am, pore,am,crack or pore,am "
-                        "(two-phase mode for lab X-ray CT)")
-    q.add_argument("--no-pore-back-correction", action="store_true", help="skip the pore-back correction")
-    q.add_argument("--no-destripe", action="store_true", help="skip the curtaining (stripe) removal")
-    q.add_argument("--no-drift", action="store_true", help="skip the slice-to-slice brightness normalisation")
-    q.add_argument("--align", action="store_true", help="align slices by phase correlation first")
-    q.add_argument("--denoise", choices=["default", "gaussian", "median", "bilateral", "nlm", "none"],
-                   default="default", help="denoiser (default: bilateral, range 2 x the estimated noise; nlm: slow)")
-    q.add_argument("--slice-axis", choices=["z", "y", "x"],
-                   help="FIB milling axis (default: the axis of the largest voxel size)")
+    _SEGMENT_CLI.add_to(q)
     q.add_argument("--milling", choices=["up", "down"], default="up",
                    help="milling toward larger (up, default) or smaller indices along the slice axis")
-    q.add_argument("--beam-axis", choices=["z", "y", "x"],
-                   help="axis the curtain stripes run along (default: estimated)")
-    q.add_argument("--crack-max-width-um", type=float,
-                   help="widest crack mouth bridged (default: half the estimated particle diameter)")
-    q.add_argument("--resample-um", type=float, metavar="V", help="write labels on cubic V um voxels (majority)")
-    q.add_argument("--force", action="store_true", help="overwrite OUT")
+    add_force(q)
     add_input_options(q)
     add_common(q)
-    q.set_defaults(func=cmd_segment)
+    q.set_defaults(func=cmd_segment, paramsets=[SEGMENT, READ])
 
-    from electrovox.filters.image.pipeline import STEPS
     q = sub.add_parser("filter", help="one image step: destripe, drift, align, denoise or pore-back",
                        description="Run one step of the segmentation chain on a greyscale image and write the "
                                    "corrected float32 image (pore-back: also the mask pore_back_corrected in "
@@ -196,13 +189,11 @@ def add_parsers(sub, add_common, add_input_options) -> None:
     q.add_argument("step", choices=list(STEPS))
     q.add_argument("image", metavar="IMAGE")
     q.add_argument("output", metavar="OUT")
-    q.add_argument("--denoise", choices=["default", "gaussian", "median", "bilateral", "nlm", "none"],
-                   default="default", help="denoiser for the denoise step")
-    q.add_argument("--slice-axis", choices=["z", "y", "x"], help="FIB milling axis (default: largest voxel)")
-    q.add_argument("--force", action="store_true", help="overwrite OUT")
+    _STEP_CLI.add_to(q)
+    add_force(q)
     add_input_options(q)
     add_common(q)
-    q.set_defaults(func=cmd_filter)
+    q.set_defaults(func=cmd_filter, paramsets=[IMAGE_STEP, READ])
 
     q = sub.add_parser("resample", help="resample an image or a label volume to cubic voxels",
                        description="Greyscale: interpolation (anti-aliased when downsampling); labels (a file "
@@ -210,23 +201,22 @@ def add_parsers(sub, add_common, add_input_options) -> None:
                                    "floor(extent / V) voxels per axis.")
     q.add_argument("image", metavar="INPUT")
     q.add_argument("output", metavar="OUT")
-    q.add_argument("--to-um", dest="voxel_size", type=float, required=True, metavar="V", help="cubic voxel size, um")
+    _RESAMPLE_CLI.add_to(q)
+    # the flag's earlier spelling, kept for scripts (one spelling in --help)
+    q.add_argument("--to-um", dest="resample_um", type=float, help=argparse.SUPPRESS)
     q.add_argument("--labels", dest="labels_in", action="store_true", help="the input is a label volume")
-    q.add_argument("--label-method", choices=["majority", "nearest"], default="majority")
-    q.add_argument("--order", type=int, choices=[0, 1, 3], default=1, help="image interpolation order (default 1)")
-    q.add_argument("--force", action="store_true", help="overwrite OUT")
+    add_force(q)
     add_input_options(q)
     add_common(q)
-    q.set_defaults(func=cmd_resample)
+    q.set_defaults(func=cmd_resample, paramsets=[RESAMPLE, READ])
 
     q = sub.add_parser("cracks", help="relabel dark regions enclosed by particles as crack",
                        description="Label volume in, label volume out: non-active voxels enclosed by active "
                                    "material (holes, and mouths up to --crack-max-width-um bridged) become crack.")
     q.add_argument("image", metavar="LABELS")
     q.add_argument("output", metavar="OUT")
-    q.add_argument("--crack-max-width-um", type=float,
-                   help="widest crack mouth bridged (default: half the estimated particle diameter)")
-    q.add_argument("--force", action="store_true", help="overwrite OUT")
+    CRACKS.add_to(q)
+    add_force(q)
     add_input_options(q)
     add_common(q)
-    q.set_defaults(func=cmd_cracks)
+    q.set_defaults(func=cmd_cracks, paramsets=[CRACKS, READ])

@@ -1,4 +1,4 @@
-"""Helpers shared by ElectroVox's VTK algorithms (filters/readers.py, filters/phase_legend.py).
+"""Helpers shared by ElectroVox's VTK algorithms: error lines, VTK arrays from Python values, field data.
 
 Only VTK's own Python modules (``vtkmodules``) are used, so the algorithms run in ParaView's VTK
 (Debian's ParaView) and in the ``vtk`` wheel of the pip runtime alike.
@@ -8,38 +8,15 @@ from __future__ import annotations
 
 from vtkmodules.vtkCommonCore import vtkDoubleArray, vtkIntArray, vtkOutputWindow, vtkStringArray
 
-#: how CLI-worded fixes read inside ParaView (the properties that play the flags' role)
-_PROPERTY_HINTS = {
-    "--voxel-um": "VoxelSize, X Y Z in um",
-    "--legend": "Legend",
-    "--thickness-axis": "ThicknessAxis",
-    "--variable": "Variable",
-}
-
 
 def report_error(source: str, message: str) -> None:
     """Report an error the VTK way (vtkErrorMacro's channel): ParaView's Output Messages window,
     stderr in pvpython/pvbatch and plain VTK.  No traceback."""
-    vtkOutputWindow.GetInstance().DisplayErrorText(f"ERROR: ElectroVox {source}: {message}\n")
+    vtkOutputWindow.GetInstance().DisplayErrorText(f"ERROR: {source}: {message}\n")
 
 
 def report_warning(source: str, message: str) -> None:
-    vtkOutputWindow.GetInstance().DisplayWarningText(f"Warning: ElectroVox {source}: {message}\n")
-
-
-def for_properties(message: str) -> str:
-    """A BadInput message with its CLI flags explained as the algorithm's properties."""
-    hints = [f"{flag} is {prop}" for flag, prop in _PROPERTY_HINTS.items() if flag in message]
-    if not hints:
-        return message
-    return f"{message.rstrip('.')} (as a property: {'; '.join(hints)})."
-
-
-def progress_callback(algorithm):
-    """A ``progress(fraction, message=None)`` callable (electrovox.progress) driving UpdateProgress."""
-    def progress(fraction, message=None):
-        algorithm.UpdateProgress(min(max(float(fraction), 0.0), 1.0))
-    return progress
+    vtkOutputWindow.GetInstance().DisplayWarningText(f"Warning: {source}: {message}\n")
 
 
 def string_array(name: str, values) -> vtkStringArray:

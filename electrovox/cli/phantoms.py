@@ -5,19 +5,11 @@ Thin CLI layer over :mod:`electrovox.solvers.phantoms` (argument parsing, readin
 
 from __future__ import annotations
 
+from electrovox.cli.common import add_common, add_force, xyz_to_zyx
 from electrovox.errors import BadInput
 from electrovox.progress import cli_bar
+from electrovox.solvers.phantoms.params import CYCLING, ELECTRODE, IMAGING
 from electrovox.volume import Volume, voxel_um_to_spacing
-
-
-def _xyz_to_zyx(values, name, n_ok=(1, 3)):
-    vals = [float(v) for v in values]
-    if len(vals) not in n_ok or not all(v > 0 for v in vals):
-        raise BadInput(name, f"needs {' or '.join(map(str, n_ok))} positive values, got {values}",
-                       f"write e.g. {name} 64 64 80 (X Y Z)")
-    if len(vals) == 1:
-        vals *= 3
-    return (vals[2], vals[1], vals[0])
 
 
 def _write(args, path, vol, extra=None):
@@ -32,25 +24,19 @@ def cmd_electrode(args) -> dict:
     from electrovox.io.atomic import check_writable
     from electrovox.solvers.phantoms.electrode import generate_electrode
     check_writable(args.output, force=args.force)
-    size = _xyz_to_zyx(args.size_um, "--size-um", (3,))
+    kw = ELECTRODE.from_cli(args)
+    size = xyz_to_zyx(kw.pop("size_um"), "--size-um", (3,))
     spacing = voxel_um_to_spacing(args.voxel_um)
-    for name in ("active", "cbd", "cracks"):
-        v = getattr(args, name)
-        if not 0 <= v < 1:
-            raise BadInput(f"--{name}", f"{v} is not a volume fraction in [0, 1)", "give e.g. 0.58")
-    if args.active + args.cbd + args.cracks >= 1:
-        raise BadInput("--active/--cbd/--cracks", f"fractions add up to {args.active + args.cbd + args.cracks:.3f}"
+    kw.pop("voxel_um")
+    if kw["active"] + kw["cbd"] + kw["cracks"] >= 1:
+        raise BadInput("--active/--cbd/--cracks", f"fractions add up to {kw['active'] + kw['cbd'] + kw['cracks']:.3f}"
                        " >= 1: no pore space left", "lower them so that pores keep a share")
     with cli_bar("generating electrode", quiet=args.quiet) as bar:
-        out = generate_electrode(size_um=size, spacing=spacing, seed=args.seed, active=args.active,
-                                 cbd=args.cbd, cracks=args.cracks, cbd_morphology=args.cbd_morphology,
-                                 d50_um=args.d50_um, psd_sigma=args.psd_sigma, max_overlap=args.max_overlap,
-                                 crack_min_width_vox=args.crack_min_width,
+        out = generate_electrode(size_um=size, spacing=spacing,
                                  active_gradient=tuple(args.gradient) if args.gradient else None,
-                                 separator_um=args.separator_um, collector_um=args.collector_um,
-                                 periodic=args.periodic, progress=bar)
+                                 progress=bar, **kw)
     vol = Volume.labels(out["labels"], spacing, metadata={"phantom": out["report"]})
-    skip = ("func", "command", "phantom_command", "json", "quiet", "debug", "force")
+    skip = ("func", "command", "phantom_command", "json", "quiet", "debug", "force", "paramsets")
     vol.with_step("phantom electrode", **{k: v for k, v in vars(args).items() if k not in skip})
     _write(args, args.output, vol, extra={"particles": out["particles"]})
     res = {"output": str(args.output), **vol.summary(), "report": out["report"]}
@@ -79,9 +65,8 @@ def cmd_cycle(args) -> dict:
     if not params.get("separator_um") and not params.get("collector_um"):
         grain_seed = params.get("sub_seeds", {}).get("cracks")
     with cli_bar("cycling", quiet=args.quiet) as bar:
-        out = cycle_electrode(vol.array, vol.spacing, crack_growth=args.crack_growth,
-                              contact_loss=args.contact_loss, seed=args.seed, particles=particles,
-                              grain_seed=grain_seed, progress=bar)
+        out = cycle_electrode(vol.array, vol.spacing, particles=particles, grain_seed=grain_seed, progress=bar,
+                              **CYCLING.from_cli(args))
     new = Volume.labels(out["labels"], vol.spacing, vol.legend, origin=vol.origin,
                         metadata={**vol.metadata, "cycling": out["report"]}, provenance=list(vol.provenance))
     new.with_step("phantom cycle", input=str(args.input), crack_growth=args.crack_growth,
@@ -100,17 +85,15 @@ def cmd_image(args) -> dict:
     from electrovox.io.atomic import check_writable
     from electrovox.solvers.phantoms.imaging import simulate_fibsem
     check_writable(args.output, force=args.force)
-    image_spacing = tuple(v / 1000.0 for v in _xyz_to_zyx(args.voxel_nm, "--voxel-nm"))
+    p = IMAGING.from_cli(args)
+    image_spacing = tuple(v / 1000.0 for v in xyz_to_zyx(p["voxel_nm"], "--voxel-nm"))
     vol = read_volume(args.input, spacing=voxel_um_to_spacing(args.voxel_um), labels=True)
-    kw = {"snr": args.snr, "seed": args.seed, "image_spacing": image_spacing}
-    if args.no_pore_back:
-        kw["pore_back"] = 0.0
-    if args.no_curtaining:
-        kw["curtaining"] = 0.0
-    if args.no_drift:
-        kw["drift"] = 0.0
-    if args.slice_axis:
-        kw["slice_axis"] = "zyx".index(args.slice_axis)
+    kw = {"snr": p["snr"], "seed": p["seed"], "image_spacing": image_spacing}
+    for name in ("pore_back", "curtaining", "drift"):
+        if not p[name]:
+            kw[name] = 0.0
+    if p["slice_axis"] not in (None, "auto"):
+        kw["slice_axis"] = "zyx".index(p["slice_axis"])
     with cli_bar("imaging", quiet=args.quiet) as bar:
         out = simulate_fibsem(vol.array, vol.spacing, progress=bar, **kw)
     # the image grid starts at the labels' first voxel face: its first centre is offset from theirs
@@ -127,7 +110,8 @@ def cmd_image(args) -> dict:
     return res
 
 
-def add_parsers(sub, add_common, add_input_options) -> None:
+def add_parsers(sub) -> None:
+    """Add ``phantom electrode | cycle | image`` to the top-level subparsers."""
     p = sub.add_parser("phantom", help="synthetic electrodes, cycling transform, PFIB-SEM image phantoms",
                        description="Synthetic thick electrodes with known ground truth.")
     ps = p.add_subparsers(dest="phantom_command", metavar="KIND")
@@ -139,27 +123,12 @@ def add_parsers(sub, add_common, add_input_options) -> None:
                                   "inside particles, CBD at necks and on surfaces. Writes labels (default "
                                   "legend) and the particle id map 'particles' to OUTPUT (.nc or .vti).")
     q.add_argument("output", metavar="OUTPUT")
-    q.add_argument("--size-um", nargs=3, type=float, required=True, metavar=("X", "Y", "Z"),
-                   help="box size in um (z = thickness)")
-    q.add_argument("--voxel-um", nargs="+", required=True, metavar="V", help="voxel size in um: V or X Y Z")
-    q.add_argument("--seed", type=int, required=True)
-    q.add_argument("--active", type=float, default=0.58, help="active-material volume fraction (default 0.58)")
-    q.add_argument("--cbd", type=float, default=0.09, help="CBD volume fraction (default 0.09)")
-    q.add_argument("--cracks", type=float, default=0.04, help="crack volume fraction (default 0.04)")
-    q.add_argument("--cbd-morphology", choices=["slurry", "dry"], default="slurry")
-    q.add_argument("--d50-um", type=float, default=10.0, help="median particle diameter (default 10 um)")
-    q.add_argument("--psd-sigma", type=float, default=None, help="log-normal geometric std (default: realistic)")
-    q.add_argument("--max-overlap", type=float, default=0.2,
-                   help="calendering: max overlap depth / smaller radius (default 0.2)")
-    q.add_argument("--crack-min-width", type=int, default=2, help="minimum crack width in voxels (default 2)")
+    ELECTRODE.add_to(q)
     q.add_argument("--gradient", nargs=2, type=float, metavar=("AM_BOTTOM", "AM_TOP"),
                    help="active fraction varying linearly from the collector side to the separator side")
-    q.add_argument("--separator-um", type=float, default=0.0, help="separator layer on top (default none)")
-    q.add_argument("--collector-um", type=float, default=0.0, help="current collector at z=0 (default none)")
-    q.add_argument("--periodic", action="store_true", help="periodic lateral (x, y) boundaries")
-    q.add_argument("--force", action="store_true", help="overwrite OUTPUT")
+    add_force(q, "OUTPUT")
     add_common(q)
-    q.set_defaults(func=cmd_electrode)
+    q.set_defaults(func=cmd_electrode, paramsets=[ELECTRODE])
 
     q = ps.add_parser("cycle", help="grow cracks and detach CBD (relative changes, recorded)",
                       description="Replay cycling damage on a pristine label volume: crack volume x (1 + "
@@ -167,13 +136,11 @@ def add_parsers(sub, add_common, add_input_options) -> None:
                                   "achieved changes are recorded in the output's metadata and printed with --json.")
     q.add_argument("input", metavar="IN")
     q.add_argument("output", metavar="OUT")
-    q.add_argument("--crack-growth", type=float, required=True, help="relative crack volume growth, e.g. 0.24")
-    q.add_argument("--contact-loss", type=float, required=True, help="relative am-cbd contact loss, e.g. 0.20")
-    q.add_argument("--seed", type=int, required=True)
+    CYCLING.add_to(q)
     q.add_argument("--voxel-um", nargs="+", metavar="V", help="voxel size when IN carries none")
-    q.add_argument("--force", action="store_true", help="overwrite OUT")
+    add_force(q)
     add_common(q)
-    q.set_defaults(func=cmd_cycle)
+    q.set_defaults(func=cmd_cycle, paramsets=[CYCLING])
 
     q = ps.add_parser("image", help="PFIB-SEM-like greyscale image of a label volume, with truth",
                       description="Render a PFIB-SEM-like greyscale stack from labels (grey levels, grain and CBD "
@@ -182,16 +149,8 @@ def add_parsers(sub, add_common, add_input_options) -> None:
                                   "as 'truth' to OUT (.nc, or .vti).")
     q.add_argument("input", metavar="LABELS")
     q.add_argument("output", metavar="OUT")
-    q.add_argument("--voxel-nm", nargs="+", type=float, default=[15.2, 15.2, 100.0], metavar="V",
-                   help="image voxel size in nm, X Y Z (default 15.2 15.2 100; coarser is faster)")
-    q.add_argument("--snr", type=float, default=8.0,
-                   help="(mean AM - mean pore) / noise sigma at mid grey (default 8)")
-    q.add_argument("--seed", type=int, required=True)
-    q.add_argument("--no-pore-back", action="store_true", help="no pore-back shine-through")
-    q.add_argument("--no-curtaining", action="store_true", help="no curtaining stripes")
-    q.add_argument("--no-drift", action="store_true", help="no slice-to-slice brightness drift")
-    q.add_argument("--slice-axis", choices=["z", "y", "x"], help="FIB slice axis (default: coarsest voxel axis)")
+    IMAGING.add_to(q)
     q.add_argument("--voxel-um", nargs="+", metavar="V", help="label voxel size when LABELS carries none")
-    q.add_argument("--force", action="store_true", help="overwrite OUT")
+    add_force(q)
     add_common(q)
-    q.set_defaults(func=cmd_image)
+    q.set_defaults(func=cmd_image, paramsets=[IMAGING])

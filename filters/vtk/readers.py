@@ -9,7 +9,7 @@ micrometres (origin = centre of the first voxel), field data ``legend`` / ``prov
 
 Example (plain VTK)::
 
-    from electrovox.filters.readers import TiffStackReader
+    from electrovox.filters.vtk.readers import TiffStackReader
     r = TiffStackReader()
     r.SetFileName("stack.tif")
     r.SetVoxelSize(0.0152, 0.0152, 0.1)    # the file's X Y Z in um; 0 0 0 = take it from the file
@@ -28,42 +28,46 @@ import os
 
 import numpy as np
 from vtkmodules.util import numpy_support
-from vtkmodules.util.vtkAlgorithm import VTKPythonAlgorithmBase
 from vtkmodules.vtkCommonDataModel import vtkDataObject, vtkImageData
 from vtkmodules.vtkCommonExecutionModel import vtkAlgorithm, vtkStreamingDemandDrivenPipeline
 
 from electrovox.errors import BadInput
-from electrovox.filters.vtk_common import for_properties, progress_callback, report_error
+from electrovox.filters.vtk.base import EVXAlgorithm
+from electrovox.io import params
+from electrovox.params import Param, ParamSet
 from electrovox.phases import parse_legend
 
 THICKNESS_AXES = ("z", "y", "x")
 
 
-class VolumeReaderBase(VTKPythonAlgorithmBase):
+_FILE = Param("file_name", "str", "", "The file to read.", cli="", pv="")
+
+
+class VolumeReaderBase(EVXAlgorithm):
     """Common part of the ElectroVox readers: file name, caching, information and data requests.
 
     The volume is read once per change of the file or of the reader's options (the whole volume:
     ``read_volume`` has no header-only mode) and served from a cache afterwards.
     """
 
-    #: shown in error messages
-    reader_name = "reader"
+    label = "EVX reader"
+    params = ParamSet("reader", [_FILE])
+    inputs = ()
 
     def __init__(self):
-        super().__init__(nInputPorts=0, nOutputPorts=1, outputType="vtkImageData")
-        self._filename = ""
+        super().__init__()
         self._cache_key = None
         self._cache = None
         self._error = None
 
-    # --- properties -----------------------------------------------------------------------
-    def SetFileName(self, name):
-        name = "" if name is None else str(name)
-        if name != self._filename:
-            self._filename = name
-            self.Modified()
+    @property
+    def _filename(self):
+        return self.p["file_name"] or ""
 
-    def GetFileName(self):
+    def SetFileName(self, name):  # noqa: D102
+        self.set_param("file_name", "" if name is None else str(name))
+
+    def GetFileName(self):  # noqa: D102
         return self._filename
 
     def read_options(self) -> dict:
@@ -74,7 +78,7 @@ class VolumeReaderBase(VTKPythonAlgorithmBase):
     def read_image(self) -> vtkImageData:
         """The file as vtkImageData (cached); raises BadInput for bad input."""
         if not self._filename:
-            raise BadInput(self.reader_name, "no file name is set", "set FileName to the file to read")
+            raise BadInput(self.label, "no file name is set", "set FileName to the file to read")
         options = self.read_options()
         try:
             st = os.stat(self._filename)
@@ -91,7 +95,7 @@ class VolumeReaderBase(VTKPythonAlgorithmBase):
 
         self._cache, self._cache_key, self._error = None, key, None
         try:
-            volume = read_volume(self._filename, progress=progress_callback(self), **options)
+            volume = read_volume(self._filename, progress=self.progress, **options)
             self._cache = volume_to_vtk(volume)
         except Exception as exc:
             self._error = exc
@@ -101,16 +105,14 @@ class VolumeReaderBase(VTKPythonAlgorithmBase):
     def _read_or_report(self):
         try:
             return self.read_image()
-        except BadInput as exc:
-            report_error(self.reader_name, for_properties(exc.one_line()))
         except MemoryError:
-            report_error(self.reader_name, f"{self._filename}: not enough memory to read the volume")
-        except Exception as exc:  # an internal error: one line, not a traceback per render
-            report_error(self.reader_name, f"{self._filename}: internal error "
-                         f"{type(exc).__name__}: {exc} (please report it)")
+            self.report(BadInput(self._filename, "not enough memory to read the volume",
+                                 "crop or downsample the stack, or use a machine with more memory"))
+        except Exception as exc:  # bad input or an internal error: one line, not a traceback per render
+            self.report(exc)
         return None
 
-    def RequestInformation(self, request, inInfo, outInfo):
+    def RequestInformation(self, request, inInfo, outInfo):  # noqa: D102
         # Bad input is reported by RequestData, once, when the data is asked for: ParaView asks
         # for information as soon as FileName is set, before the user could set VoxelSize etc.
         info = outInfo.GetInformationObject(0)
@@ -131,7 +133,7 @@ class VolumeReaderBase(VTKPythonAlgorithmBase):
         info.Set(vtkAlgorithm.CAN_PRODUCE_SUB_EXTENT(), 1)
         return 1
 
-    def RequestData(self, request, inInfo, outInfo):
+    def RequestData(self, request, inInfo, outInfo):  # noqa: D102
         image = self._read_or_report()
         if image is None:
             return 0
@@ -181,66 +183,44 @@ def crop_image(image: vtkImageData, extent, output: vtkImageData) -> None:
 class TiffStackReader(VolumeReaderBase):
     """A (multi-page) TIFF stack as vtkImageData.
 
-    Properties: ``SetVoxelSize(x, y, z)``: the voxel size along the FILE's x, y, z in um (all 0 =
-    the voxel size stored in the file, e.g. ImageJ/OME metadata; required when the file stores
-    none); ``SetLegend(text)``: ``""`` = the legend stored in the file, else greyscale;
-    ``"default"`` = labels, with the stored legend else ElectroVox's default legend (a notice says
-    so); ``"0=pore,1=am,2=cbd"`` = labels with this legend (checked against the values);
-    ``SetThicknessAxis("z"|"y"|"x")``: the file's axis along the electrode thickness; the volume
-    is rotated so that it becomes z (electrovox.io.read_volume's cyclic permutation).
+    Properties (:data:`electrovox.io.params.READ`): ``SetVoxelSize(x, y, z)``: the voxel size along
+    the FILE's x, y, z in um (all 0 = the voxel size stored in the file, e.g. ImageJ/OME metadata;
+    required when the file stores none); ``SetLegend(text)``: ``""`` = the legend stored in the
+    file, else greyscale; ``"default"`` = labels, with the stored legend else ElectroVox's default
+    legend (a notice says so); ``"0=pore,1=am,2=cbd"`` = labels with this legend (checked against
+    the values); ``SetThicknessAxis("z"|"y"|"x")``: the file's axis along the electrode thickness;
+    the volume is rotated so that it becomes z (electrovox.io.read_volume's cyclic permutation).
     """
 
-    reader_name = "TIFF stack reader"
+    label = "EVX TIFF Stack Reader"
+    params = ParamSet("tiff_reader", [_FILE]) + params.READ.only("voxel_um", "legend", "thickness_axis")
 
-    def __init__(self):
-        super().__init__()
-        self._voxel_xyz = (0.0, 0.0, 0.0)
-        self._legend = ""
-        self._axis = "z"
+    def GetVoxelSize(self):  # noqa: D102
+        return self.p["voxel_um"] or (0.0, 0.0, 0.0)
 
-    def SetVoxelSize(self, x, y, z):
-        xyz = (float(x), float(y), float(z))
-        if xyz != self._voxel_xyz:
-            self._voxel_xyz = xyz
-            self.Modified()
+    def GetLegend(self):  # noqa: D102
+        return self.p["legend"] or ""
 
-    def GetVoxelSize(self):
-        return self._voxel_xyz
-
-    def SetLegend(self, text):
-        text = "" if text is None else str(text).strip()
-        if text != self._legend:
-            self._legend = text
-            self.Modified()
-
-    def GetLegend(self):
-        return self._legend
-
-    def SetThicknessAxis(self, axis):
-        if isinstance(axis, int) and not isinstance(axis, bool):
-            axis = THICKNESS_AXES[axis] if 0 <= axis < 3 else str(axis)
-        axis = str(axis).strip().lower()
-        if axis != self._axis:
-            self._axis = axis
-            self.Modified()
-
-    def GetThicknessAxis(self):
-        return self._axis
+    def GetThicknessAxis(self):  # noqa: D102
+        return self.p["thickness_axis"]
 
     def read_options(self) -> dict:
-        options = {"thickness_axis": self._axis}
-        if self._axis not in THICKNESS_AXES:
-            raise BadInput("ThicknessAxis", f"'{self._axis}' is not an axis", "choose z, y or x")
-        x, y, z = self._voxel_xyz
+        """Keyword arguments of :func:`electrovox.io.read_volume` from the properties."""
+        axis = str(self.p["thickness_axis"]).strip().lower()
+        if axis not in THICKNESS_AXES:
+            raise BadInput("thickness_axis", f"'{axis}' is not an axis", "choose z, y or x")
+        options = {"thickness_axis": axis}
+        x, y, z = self.p["voxel_um"] or (0.0, 0.0, 0.0)
         if any(v != 0 for v in (x, y, z)):
             if not all(v > 0 for v in (x, y, z)):
-                raise BadInput("VoxelSize", f"needs three positive values X Y Z in um, got {x} {y} {z}",
+                raise BadInput("voxel_um", f"needs three positive values X Y Z in um, got {x} {y} {z}",
                                "give all three (e.g. 0.0152 0.0152 0.1), or 0 0 0 to use the file's")
             options["spacing"] = (z, y, x)  # electrovox order: (z, y, x)
-        if self._legend.lower() == "default":
+        legend = (self.p["legend"] or "").strip()
+        if legend.lower() == "default":
             options["labels"] = True
-        elif self._legend:
-            options["legend"] = parse_legend(self._legend, source="Legend")
+        elif legend:
+            options["legend"] = parse_legend(legend, source="legend")
             options["labels"] = True
         return options
 
@@ -252,20 +232,13 @@ class NetCDFReader(VolumeReaderBase):
     present, else ``image``).
     """
 
-    reader_name = "netCDF reader"
+    label = "EVX netCDF Reader"
+    params = ParamSet("netcdf_reader", [_FILE]) + params.READ.only("variable")
 
-    def __init__(self):
-        super().__init__()
-        self._variable = ""
-
-    def SetVariable(self, name):
-        name = "" if name is None else str(name).strip()
-        if name != self._variable:
-            self._variable = name
-            self.Modified()
-
-    def GetVariable(self):
-        return self._variable
+    def GetVariable(self):  # noqa: D102
+        return self.p["variable"] or ""
 
     def read_options(self) -> dict:
-        return {"variable": self._variable} if self._variable else {}
+        """Keyword arguments of :func:`electrovox.io.read_volume` from the properties."""
+        v = (self.p["variable"] or "").strip()
+        return {"variable": v} if v else {}

@@ -10,8 +10,14 @@ import math
 
 import numpy as np
 
+from electrovox.cli.common import add_common, add_force, add_input_options, read_input
 from electrovox.errors import BadInput
+from electrovox.io.params import READ
+from electrovox.phases import parse_conductivities
 from electrovox.progress import cli_bar
+from electrovox.solvers.transport.params import FLOW_TORTUOSITY, TORTUOSITY
+
+_TORT_CLI = TORTUOSITY.without("all_axes")
 
 
 def _num(v):
@@ -20,26 +26,24 @@ def _num(v):
 
 
 def cmd_tortuosity(args) -> dict:
-    from electrovox.cli import _read
-    from electrovox.filters.transport import parse_conductivities
     from electrovox.solvers.transport.diffusion import tortuosity
     if args.fields:
         from electrovox.io.atomic import check_writable
         check_writable(args.fields, force=args.force)
-    kw = {}
-    if args.conductivities:
-        kw["conductivities"] = parse_conductivities(args.conductivities)
-    elif args.phases:
-        kw["phases"] = tuple(p.strip() for p in args.phases.split(",") if p.strip())
+    p = _TORT_CLI.from_cli(args)
+    kw = {"flux_tol": p["flux_tol"]}
+    if p["conductivities"]:
+        kw["conductivities"] = parse_conductivities(p["conductivities"], source="--conductivities")
+    elif p["phases"]:
+        kw["phases"] = p["phases"]
     else:
         raise BadInput("--phases", "no conducting phase given",
                        "give --phases pore[,crack,...] (ions) or --conductivities am=10,cbd=1 (electrons)")
-    if args.cbd_factor is not None:
-        kw["cbd_factor"] = args.cbd_factor
-    vol = _read(args, args.file, labels=True)
+    if p["cbd_factor"] is not None:
+        kw["cbd_factor"] = p["cbd_factor"]
+    vol = read_input(args, args.file, labels=True)
     with cli_bar(f"tortuosity along {args.axis}", quiet=args.quiet) as bar:
-        r = tortuosity(vol.array, vol.legend, vol.spacing, args.axis, flux_tol=args.flux_tol,
-                       fields=bool(args.fields), progress=bar, **kw)
+        r = tortuosity(vol.array, vol.legend, vol.spacing, args.axis, fields=bool(args.fields), progress=bar, **kw)
     if args.fields:
         from electrovox.io import write_volume
         from electrovox.volume import Volume
@@ -63,40 +67,19 @@ def cmd_tortuosity(args) -> dict:
     return out
 
 
-def _read_vtk_dataset(path):
-    """Any VTK dataset file: XML (.vti .vtu .vtr .vts .vtp .pvti ...) or legacy .vtk."""
-    from pathlib import Path
-    p = Path(path)
-    if not p.is_file():
-        raise BadInput(path, "does not exist or is not a file", "give the path of a VTK file with a velocity field")
-    if p.suffix.lower() == ".vtk":
-        from vtkmodules.vtkIOLegacy import vtkDataSetReader
-        reader = vtkDataSetReader()
-    else:
-        from vtkmodules.vtkIOXML import vtkXMLGenericDataObjectReader
-        reader = vtkXMLGenericDataObjectReader()
-    reader.SetFileName(str(p))
-    reader.Update()
-    data = reader.GetOutputDataObject(0)
-    if data is None or not data.IsA("vtkDataSet") or data.GetNumberOfPoints() == 0:
-        raise BadInput(path, "holds no VTK dataset (or an empty or multiblock one)",
-                       "write the velocity as one .vti/.vtu/.vtr/.vts/.vtp or legacy .vtk dataset "
-                       "(merge the blocks of an OpenFOAM case first)")
-    return data
-
-
 def cmd_flow_tortuosity(args) -> dict:
-    from electrovox.filters.flow_tortuosity import FlowTortuosityFilter
-    data = _read_vtk_dataset(args.file)
-    f = FlowTortuosityFilter()
-    f.SetArrayName(args.array or "")
-    f.SetAxis(args.axis if args.axis else -1)
-    f.SetInputDataObject(0, data)
-    f.Update()
-    if f.last_result is None:
-        raise BadInput(args.file, f.last_error or "no flow tortuosity could be computed",
-                       "check --array (a 3-component velocity array) and --axis")
-    r = dict(f.last_result)
+    from electrovox.io.vtk_dataset import read_vtk_dataset, velocity_arrays
+    from electrovox.solvers.transport.flow_tortuosity import flow_tortuosity
+    kw = FLOW_TORTUOSITY.from_cli(args)
+    data = read_vtk_dataset(args.file)
+    v, weights, name, is_cell = velocity_arrays(data, kw["array_name"] or "")
+    axis = None if kw["axis"] in (None, "auto") else kw["axis"]
+    mask = None if weights is None else weights > 0
+    try:
+        r = flow_tortuosity(v, axis=axis, mask=mask, weights=weights)
+    except BadInput as exc:  # name the array rather than the core's argument
+        raise BadInput(f"{args.file}: velocity '{name}'", exc.problem, exc.fix) from None
+    r.update(array=name, association="cells" if is_cell else "points")
     out = {"file": str(args.file), **r}
     if not args.json:
         print(f"{args.file}: flow tortuosity {r['flow_tortuosity']:.4f} along {r['axis']} "
@@ -104,26 +87,19 @@ def cmd_flow_tortuosity(args) -> dict:
     return out
 
 
-def add_parsers(sub, add_common, add_input_options) -> None:
+def add_parsers(sub) -> None:
+    """Add ``tortuosity`` and ``flow-tortuosity`` to the top-level subparsers."""
     q = sub.add_parser("tortuosity", help="tortuosity factor, effective diffusivity / conductivity, MacMullin number",
                        description="Steady-state diffusion / conduction through the chosen phases (finite volumes, "
                                    "harmonic face conductances, c = 1 and 0 on the two faces normal to --axis, no "
                                    "flux elsewhere; only the percolating part is solved). tau = porosity / D_eff.")
     q.add_argument("file", metavar="LABELS")
-    q.add_argument("--phases", help="conducting phases, each with the bulk conductivity 1, e.g. pore or pore,crack")
-    q.add_argument("--axis", choices=["x", "y", "z"], required=True, help="direction of the potential drop")
-    q.add_argument("--cbd-factor", type=float,
-                   help="relative effective conductivity of nanoporous CBD (adds cbd to the phases), e.g. 0.1")
-    q.add_argument("--conductivities", metavar="PHASE=VALUE,...",
-                   help="per-phase conductivities instead of --phases, e.g. am=10,cbd=1 (electronic network; "
-                        "D_eff is then relative to the largest value)")
-    q.add_argument("--flux-tol", type=float, default=1e-6,
-                   help="accepted relative flux imbalance between the two faces (default 1e-6)")
+    _TORT_CLI.add_to(q)
     q.add_argument("--fields", metavar="OUT", help="write the potential and the flux density (.nc or .vti)")
-    q.add_argument("--force", action="store_true", help="overwrite the --fields output")
+    add_force(q, "the --fields output")
     add_input_options(q)
     add_common(q)
-    q.set_defaults(func=cmd_tortuosity)
+    q.set_defaults(func=cmd_tortuosity, paramsets=[TORTUOSITY, READ])
 
     q = sub.add_parser("flow-tortuosity", help="flow tortuosity sum|V| / sum V_i of a velocity field",
                        description="Flow tortuosity of a velocity field (the study's definition: sum |V| / sum "
@@ -131,7 +107,6 @@ def add_parsers(sub, add_common, add_input_options) -> None:
                                    "VTK file (.vti, .vtu, .vtr, .vts, .vtp, legacy .vtk; point or cell data, cell "
                                    "data of meshes weighted by cell volume).")
     q.add_argument("file", metavar="VELOCITY_FILE")
-    q.add_argument("--axis", choices=["x", "y", "z"], help="mean-flow direction (default: that of the mean velocity)")
-    q.add_argument("--array", metavar="NAME", help="the velocity array (default: the first 3-component array)")
+    FLOW_TORTUOSITY.add_to(q)
     add_common(q)
-    q.set_defaults(func=cmd_flow_tortuosity)
+    q.set_defaults(func=cmd_flow_tortuosity, paramsets=[FLOW_TORTUOSITY])

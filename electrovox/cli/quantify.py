@@ -10,7 +10,10 @@ import math
 
 import numpy as np
 
+from electrovox.cli.common import add_common, add_input_options, read_input
 from electrovox.errors import BadInput
+from electrovox.filters.quantify.params import QUANTIFY, REV
+from electrovox.io.params import READ
 from electrovox.progress import cli_bar
 
 
@@ -21,9 +24,8 @@ def _num(v):
 
 
 def _quantify_file(args, path) -> dict:
-    from electrovox.cli import _read
     from electrovox.filters.quantify.report import quantify_all
-    vol = _read(args, path, labels=True)
+    vol = read_input(args, path, labels=True)
     labels, origin, roi = vol.array, None, None
     if getattr(args, "roi_um", None):
         # a box region of interest in um from the volume's first voxel face: the metrics of the
@@ -40,8 +42,8 @@ def _quantify_file(args, path) -> dict:
         origin = -box[0][0] * vol.spacing[0]
         roi = {"z_um": [z0, z1], "y_um": [y0, y1], "x_um": [x0, x1], "voxels": [list(b) for b in box]}
     with cli_bar(f"quantifying {path}", quiet=args.quiet) as bar:
-        metrics = quantify_all(labels, vol.legend, vol.spacing, connectivity=args.connectivity,
-                               origin=origin, progress=bar)
+        metrics = quantify_all(labels, vol.legend, vol.spacing, origin=origin, progress=bar,
+                               **QUANTIFY.from_cli(args))
     out = {"file": str(path), **vol.summary(), **metrics}
     if roi:
         out["roi"] = roi
@@ -100,9 +102,8 @@ def cmd_compare(args) -> dict:
 
 
 def cmd_rev(args) -> dict:
-    from electrovox.cli import _read
     from electrovox.filters.quantify.rev import representative_volume
-    vol = _read(args, args.file, labels=True)
+    vol = read_input(args, args.file, labels=True)
     sizes = None
     if args.size_um:
         if len(args.size_um) % 3:
@@ -112,9 +113,8 @@ def cmd_rev(args) -> dict:
     elif args.edge_um:
         sizes = list(args.edge_um)
     with cli_bar("representative volume", quiet=args.quiet) as bar:
-        table = representative_volume(vol.array, vol.legend, vol.spacing, mode=args.mode, sizes_um=sizes,
-                                      n_random=args.samples, seed=args.seed, connectivity=args.connectivity,
-                                      progress=bar)
+        table = representative_volume(vol.array, vol.legend, vol.spacing, sizes_um=sizes, progress=bar,
+                                      **REV.from_cli(args))
     out = {"file": str(args.file), "mode": args.mode,
            "table": {k: [_num(v) if not isinstance(v, str) else v for v in np.asarray(c).tolist()]
                      for k, c in table.items()}}
@@ -128,31 +128,31 @@ def cmd_rev(args) -> dict:
     return out
 
 
-def add_parsers(sub, add_common, add_input_options) -> None:
+def add_parsers(sub) -> None:
+    """Add ``quantify``, ``compare`` and ``rev`` to the top-level subparsers."""
     q = sub.add_parser("quantify", help="volume fractions, profiles, interface areas, cracks, CBD connectivity",
                        description="All metrics of a label volume: phase fractions and profiles along the "
                                    "thickness, crack fraction of particles, interface areas and specific "
                                    "surfaces (accurate estimator), the study's particle-CBD contact, CBD "
                                    "aggregates, electronically isolated active material, dead pores.")
     q.add_argument("file", metavar="LABELS")
-    q.add_argument("--connectivity", type=int, choices=[6, 18, 26], default=6,
-                   help="voxel connectivity of components (default 6: faces)")
+    QUANTIFY.add_to(q)
     q.add_argument("--roi-um", nargs=6, type=float, metavar=("X0", "X1", "Y0", "Y1", "Z0", "Z1"),
                    help="region of interest: a box in um from the volume's first voxel face")
     add_input_options(q)
     add_common(q)
-    q.set_defaults(func=cmd_quantify)
+    q.set_defaults(func=cmd_quantify, paramsets=[QUANTIFY, READ])
 
     q = sub.add_parser("compare", help="metrics of several volumes and their relative change against the first",
                        description="Quantify A, B, C... (e.g. pristine, cycled 4.4 V, cycled 4.7 V) and report "
                                    "every metric per input and its relative change (x - x_A) / x_A.")
     q.add_argument("files", nargs="+", metavar="LABELS")
-    q.add_argument("--connectivity", type=int, choices=[6, 18, 26], default=6)
+    QUANTIFY.add_to(q)
     q.add_argument("--roi-um", nargs=6, type=float, metavar=("X0", "X1", "Y0", "Y1", "Z0", "Z1"),
                    help="the same region of interest in every input (um from the first voxel face)")
     add_input_options(q)
     add_common(q)
-    q.set_defaults(func=cmd_compare)
+    q.set_defaults(func=cmd_compare, paramsets=[QUANTIFY, READ])
 
     q = sub.add_parser("rev", help="representative volume: metrics on growing or random sub-volumes",
                        description="Each metric (fractions, crack fraction, largest CBD aggregate share) on "
@@ -160,13 +160,10 @@ def add_parsers(sub, add_common, add_input_options) -> None:
                                    "with mean and spread: does e.g. a 33 x 33 x 70 um sub-volume represent the "
                                    "electrode (the study's Fig. S6)?")
     q.add_argument("file", metavar="LABELS")
-    q.add_argument("--mode", choices=["growing", "random"], default="growing")
     q.add_argument("--size-um", nargs="+", type=float, metavar="X Y Z",
                    help="sub-volume sizes as X Y Z triplets in um (e.g. 33 33 70)")
     q.add_argument("--edge-um", nargs="+", type=float, metavar="E", help="cube edges in um")
-    q.add_argument("--samples", type=int, default=8, help="random sub-volumes per size (default 8)")
-    q.add_argument("--seed", type=int, default=0)
-    q.add_argument("--connectivity", type=int, choices=[6, 18, 26], default=6)
+    REV.add_to(q)
     add_input_options(q)
     add_common(q)
-    q.set_defaults(func=cmd_rev)
+    q.set_defaults(func=cmd_rev, paramsets=[REV, READ])

@@ -15,49 +15,16 @@ import time
 import numpy as np
 
 from electrovox import __version__
+from electrovox.cli import image, phantoms, quantify, transport
+from electrovox.cli.common import add_common, add_force, add_input_options, read_input
 from electrovox.errors import BadInput
-from electrovox.phases import parse_legend
+from electrovox.io.params import READ
 from electrovox.progress import cli_bar
-from electrovox.volume import jsonable, voxel_um_to_spacing
+from electrovox.volume import jsonable
 
 # uint8/uint16 volumes with at most this many distinct values, all in the default legend, are
 # taken as labels by `info` when no legend is given (with a notice); greyscale otherwise.
 _MAX_LABEL_VALUES = 16
-
-
-def _add_input_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("input")
-    g.add_argument("--voxel-um", nargs="+", metavar="V",
-                   help="voxel size in um: one value (cubic) or X Y Z; required when the file carries "
-                        "none, overrides the file's value when given")
-    g.add_argument("--legend", metavar="ID=NAME,...",
-                   help="phase of each label id, e.g. 0=pore,1=am,2=cbd (names: pore, cbd, am, crack, "
-                        "separator, collector); default: the legend stored in the file, else 0=pore,1=cbd,"
-                        "2=am,3=crack,4=separator,5=collector")
-    g.add_argument("--thickness-axis", choices=["z", "y", "x"], default="z",
-                   help="the file's axis along the electrode thickness; reoriented to z (default z)")
-    g.add_argument("--variable", help="netCDF variable to read (default labels, else image)")
-    g.add_argument("--shape", nargs=3, type=int, metavar=("NZ", "NY", "NX"), help="raw files: shape")
-    g.add_argument("--dtype", help="raw files: numpy dtype, e.g. uint8, uint16, float32")
-    g.add_argument("--byteorder", choices=["<", ">", "little", "big"], default="<",
-                   help="raw files: byte order (default little)")
-
-
-def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
-    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
-
-
-def _read(args, path, *, labels=None, desc="reading"):
-    from electrovox.io import read_volume
-    legend = parse_legend(args.legend) if getattr(args, "legend", None) else None
-    byteorder = {"little": "<", "big": ">"}.get(args.byteorder, args.byteorder)
-    with cli_bar(desc, quiet=args.quiet) as bar:
-        return read_volume(path, spacing=voxel_um_to_spacing(args.voxel_um), legend=legend, labels=labels,
-                           thickness_axis=args.thickness_axis, variable=args.variable,
-                           shape=tuple(args.shape) if args.shape else None, dtype=args.dtype,
-                           byteorder=byteorder, progress=bar)
 
 
 def _looks_like_labels(vol) -> bool:
@@ -70,7 +37,7 @@ def _looks_like_labels(vol) -> bool:
 
 
 def cmd_info(args) -> dict:
-    vol = _read(args, args.file)
+    vol = read_input(args, args.file)
     if vol.legend is None and _looks_like_labels(vol):
         print(f"{args.file}: notice: no legend stored or given; reading it as labels with the default "
               "legend 0=pore,1=cbd,2=am,3=crack,4=separator,5=collector (give --legend id=name,... "
@@ -96,7 +63,7 @@ def cmd_convert(args) -> dict:
     from electrovox.io.atomic import check_writable
     check_writable(args.output, force=args.force)  # fail before a long read, not after it
     labels = True if args.labels else (False if args.image else None)
-    vol = _read(args, args.input, labels=labels)
+    vol = read_input(args, args.input, labels=labels)
     vol.with_step("convert", input=str(args.input), output=str(args.output))
     with cli_bar("writing", quiet=args.quiet) as bar:
         write_volume(args.output, vol, force=args.force, progress=bar)
@@ -107,8 +74,12 @@ def cmd_convert(args) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="electrovox", description=__doc__.split("\n\n")[0] + " "
-                                "Battery-electrode microstructures: read, convert, inspect.")
+    p = argparse.ArgumentParser(
+        prog="electrovox", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="ElectroVox: battery-electrode microstructures from image to numbers. Read and convert "
+                    "volumes, make phantoms with known truth, segment FIB-SEM / CT images, quantify "
+                    "microstructures, compute tortuosity. Every command has --help and --json.",
+        epilog="Documentation: docs/cli.md (every option), docs/ (one page per concept).")
     p.add_argument("--version", action="version", version=f"electrovox {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -117,9 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Print shape, voxel size, dtype, legend and (label volumes) phase "
                                    "fractions. FILE: .nc, .vti, .tif/.tiff, a folder of TIFF slices, or raw.")
     q.add_argument("file", metavar="FILE")
-    _add_input_options(q)
-    _add_common(q)
-    q.set_defaults(func=cmd_info)
+    add_input_options(q)
+    add_common(q)
+    q.set_defaults(func=cmd_info, paramsets=[READ])
 
     q = sub.add_parser("convert", help="convert between .nc, .vti, .tif and raw/TIFF-folder input",
                        description="Read any supported volume and write it as .nc, .vti or .tif "
@@ -129,19 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
     kind = q.add_mutually_exclusive_group()
     kind.add_argument("--labels", action="store_true", help="the input is a label volume")
     kind.add_argument("--image", action="store_true", help="the input is a greyscale image")
-    q.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
-    _add_input_options(q)
-    _add_common(q)
-    q.set_defaults(func=cmd_convert)
+    add_force(q, "OUTPUT")
+    add_input_options(q)
+    add_common(q)
+    q.set_defaults(func=cmd_convert, paramsets=[READ])
 
-    from electrovox.cli_phantom import add_parsers as add_phantom
-    from electrovox.cli_quantify import add_parsers as add_quantify
-    from electrovox.cli_segment import add_parsers as add_segment
-    from electrovox.cli_transport import add_parsers as add_transport
-    add_phantom(sub, _add_common, _add_input_options)
-    add_quantify(sub, _add_common, _add_input_options)
-    add_segment(sub, _add_common, _add_input_options)
-    add_transport(sub, _add_common, _add_input_options)
+    for module in (phantoms, image, quantify, transport):
+        module.add_parsers(sub)
     return p
 
 
@@ -152,6 +117,9 @@ def main(argv=None) -> int:
     try:
         out = args.func(args)
     except BadInput as e:
+        # cores name their keywords (cbd_factor); the CLI user reads flags (--cbd-factor)
+        for ps in getattr(args, "paramsets", ()):
+            e = ps.translate(e, "cli")
         print(e.one_line(), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
