@@ -91,6 +91,9 @@ class Param:
     pv_values : tuple, optional
         ParaView enumeration values of ``choices`` (default: the choices themselves when they are
         integers, else 0, 1, ...); kept so that older scripts and state files still load.
+    aliases : tuple of str
+        Other keywords of lower-level cores that this parameter feeds (``spacing`` for
+        ``voxel_um``): errors naming them (as ``spacing=`` or as their source) are translated too.
     """
 
     name: str
@@ -108,6 +111,7 @@ class Param:
     pv_default: Any = None
     metavar: str | None = None
     pv_values: tuple | None = None
+    aliases: tuple = ()
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -390,8 +394,12 @@ class ParamSet:
 
         text = {"source": exc.source, "problem": exc.problem, "fix": exc.fix}
         for p in sorted(self.params, key=lambda q: -len(q.name)):
-            if text["source"] == p.name:
+            if text["source"] in (p.name, *p.aliases):
                 text["source"] = spell(p)
+            for alias in p.aliases:
+                pat = re.compile(rf"(?<![\w-]){re.escape(alias)}=")
+                for k in ("problem", "fix"):
+                    text[k] = pat.sub(spell(p) + (" " if front == "cli" else " = "), text[k])
             if "_" not in p.name:
                 continue  # a one-word keyword ("legend", "axis") is also an ordinary word in prose
             pat = re.compile(rf"(?<![\w-]){re.escape(p.name)}(?!\w)")

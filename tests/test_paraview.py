@@ -291,7 +291,7 @@ def test_bad_input_reported_without_traceback(opened):
     out, err = opened["result"]["bad_tif"], opened["stderr"]
     assert out["reader"] == "EVXTIFFStackReader"
     assert out["data"]["point_arrays"] == {}
-    bad = [line for line in err.splitlines() if line.startswith("ERROR: ElectroVox TIFF stack reader")]
+    bad = [line for line in err.splitlines() if line.startswith("ERROR: EVX TIFF Stack Reader")]
     assert bad and "novoxel.tif" in bad[0] and "VoxelSize" in bad[0], err
     assert "Traceback" not in err, err
     assert opened["wall_s"] < 60
@@ -707,3 +707,31 @@ def test_gui_flow_tortuosity_of_the_flux(gui_run):
     assert rows["axis"] == 2 and rows["axis_estimated"] == 1  # the mean flow follows the potential drop
     assert rows["n_points"] == np.count_nonzero(flowing) == want["n_points"]
     assert json.loads(flow["metrics"])["array"] == "flux"
+
+
+def test_plugin_panels_follow_the_declarations(tmp_path):
+    """Every EVX proxy: in an ElectroVox menu, no reload button, a tooltip on every property, and
+    the parameters in their declared order with the declared labels (electrovox.params is the one
+    source: this compares ParaView's own proxy definitions against it)."""
+    from electrovox.filters.vtk.registry import proxy_table
+    result = tmp_path / "panels.json"
+    run_checked([BIN / "electrovox-pvpython", SCRIPTS / "plugin_panels.py", result], cwd=tmp_path, env=_clean_env())
+    out = json.loads(result.read_text())
+    table = proxy_table()
+    assert set(out) == set(table), sorted(set(out) ^ set(table))
+    for name, (algorithm, menu) in table.items():
+        got = out[name]
+        assert [m for m in got["menus"] if m] == ([menu] if menu else []), (name, got["menus"])
+        props = [p for p in got["properties"] if p["visibility"] != "never"]
+        assert all(p["name"] != "Reload Python Module" for p in got["properties"]), name
+        assert all(p["doc"] for p in props), (name, [p["name"] for p in props if not p["doc"]])
+        declared = [p for p in algorithm.params if p.pv_name]
+        mine = [p for p in props if p["name"] not in ("Input",)]
+        assert [p["name"] for p in mine] == [p.pv_name for p in declared], name
+        assert [p["label"] for p in mine] == [p.pv_label for p in declared], name
+        # advanced parameters sit under the gear, the others are shown by default
+        assert [p["visibility"] == "advanced" for p in mine] == [p.advanced for p in declared], name
+        if any(p.kind in ("float", "int", "choice", "bool", "phases") and p.range is not None for p in declared):
+            assert any(p["domain"] for p in mine), name
+    assert out["EVXQuantify"]["views"] == {"0": "SpreadSheetView", "1": "XYChartView"}
+    assert out["EVXElectrodePhantom"]["menus"] == ["ElectroVox"] and out["EVXSegment"]["menus"] == ["ElectroVox Image"]

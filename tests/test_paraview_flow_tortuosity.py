@@ -101,7 +101,7 @@ def test_errors_one_line_no_traceback(fetched):
     res, err = fetched["result"], fetched["stderr"]
     for case_id in ("bad_name", "bad_axis"):
         assert res[case_id]["table"].get("Metric", []) == []
-    lines = [line for line in err.splitlines() if line.startswith("ERROR: ElectroVox Flow Tortuosity")]
+    lines = [line for line in err.splitlines() if line.startswith("ERROR: EVX Flow Tortuosity")]
     assert any("ArrayName" in line and "'nope'" in line and "Fix:" in line for line in lines), err
     assert any("no net flow along axis x" in line for line in lines), err
     assert "Traceback" not in err, err

@@ -30,7 +30,7 @@ SEGMENT = ParamSet("segment", [
           "pore,cbd,am, pore,am,crack or pore,am (lab X-ray CT, where carbon and binder are not resolved).",
           choices=("pore", "cbd", "am", "crack")),
     Param("pore_back", "bool", True, "Correct pore-back (shine-through of the walls behind the milled face).",
-          cli="pore-back-correction", pv="PoreBackCorrection", label="Pore-back correction"),
+          cli="pore-back-correction", pv="PoreBackCorrection", label="Pore Back Correction"),
     Param("destripe", "bool", True, "Remove curtaining stripes.", label="Curtaining removal", pv="Destripe"),
     Param("drift", "bool", True, "Normalise slice-to-slice brightness drift.", label="Drift correction",
           pv="DriftCorrection"),
