@@ -444,6 +444,78 @@ def test_report_is_json_ready():
     assert rep["image_shape"] == [4, 32, 32]
 
 
+
+# ------------------------------------------------------------------------------ settings
+def _same(a, b):
+    assert np.array_equal(a["image"], b["image"]) and np.array_equal(a["truth"], b["truth"])
+    ra, rb = dict(a["report"]), dict(b["report"])
+    ra.pop("wall_s"), rb.pop("wall_s")
+    assert ra == rb
+
+
+def test_config_and_keywords_are_the_same_settings():
+    labels = mixed_labels((8, 16, 16))
+    kw = dict(image_spacing=(0.1, 0.05, 0.05), snr=6.0, seed=2, pore_back=0.0, curtaining=0.1, drift=0.0)
+    by_keywords = simulate_fibsem(labels, (0.1, 0.05, 0.05), **kw)
+    by_config = simulate_fibsem(labels, (0.1, 0.05, 0.05), config=imaging.FibsemConfig(**kw))
+    _same(by_keywords, by_config)
+    # keywords replace the config's fields
+    base = imaging.FibsemConfig(**{**kw, "seed": 9, "snr": None})
+    _same(by_keywords, simulate_fibsem(labels, (0.1, 0.05, 0.05), config=base, seed=2, snr=6.0))
+
+
+def test_config_is_frozen_and_checked_when_made():
+    import dataclasses
+    cfg = imaging.FibsemConfig()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.snr = 3.0
+    with pytest.raises(BadInput, match="curtaining"):
+        imaging.FibsemConfig(curtaining=-1)
+    with pytest.raises(BadInput, match="slice_axis"):
+        imaging.FibsemConfig(slice_axis="w")
+    with pytest.raises(TypeError, match="snrr"):
+        simulate_fibsem(mixed_labels((4, 8, 8)), 0.1, snrr=3.0)
+    with pytest.raises(BadInput, match="config"):
+        simulate_fibsem(mixed_labels((4, 8, 8)), 0.1, config={"snr": 3.0})
+
+
+@pytest.mark.parametrize("name, index", [("z", 0), ("y", 1), ("x", 2)])
+def test_axes_by_name_or_array_index(name, index):
+    labels = mixed_labels((8, 16, 16))
+    kw = dict(image_spacing=(0.1, 0.05, 0.05), seed=1)
+    beam = "x" if name != "x" else "y"
+    a = simulate_fibsem(labels, (0.1, 0.05, 0.05), slice_axis=name, beam_axis=beam, **kw)
+    b = simulate_fibsem(labels, (0.1, 0.05, 0.05), slice_axis=index, beam_axis="zyx".index(beam), **kw)
+    _same(a, b)
+    assert a["report"]["slice_axis"] == index
+
+
+def test_memory_guard_names_image_spacing(monkeypatch):
+    labels = mixed_labels((8, 16, 16))
+    monkeypatch.setenv("EVX_MEMORY_LIMIT_GB", "0.001")
+    # a 1 nm image of a 0.8 x 0.8 x 0.8 um box: refused before anything is allocated
+    with pytest.raises(BadInput) as e:
+        simulate_fibsem(labels, 0.05, image_spacing=0.001)
+    assert e.value.source == "image_spacing" and "GB" in str(e.value)
+    # a coarse image still fits
+    assert simulate_fibsem(labels, 0.05, image_spacing=0.1)["image"].shape == (4, 8, 8)
+
+
+def test_peak_estimate_bounds_the_measured_peak():
+    """The memory estimate is an upper bound of the peak that tracemalloc sees (numpy's arrays)."""
+    import tracemalloc
+    labels = mixed_labels((48, 96, 96))
+    for kw in (dict(), dict(grain_size_um=2.0, dtype="float32")):
+        cfg = imaging.FibsemConfig(image_spacing=0.05, **kw)
+        tracemalloc.start()
+        try:
+            out = simulate_fibsem(labels, 0.05, config=cfg)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        est = imaging._peak_bytes(out["image"].shape, imaging._resolve(cfg))
+        assert peak <= est <= 4 * peak
+
 @pytest.mark.slow
 def test_pfib_default_grid_256():
     # full default simulation on the PFIB grid: 256^3 image voxels from 0.05 um labels

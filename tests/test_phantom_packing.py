@@ -250,6 +250,17 @@ def test_bad_input():
         pack_particles((64, 64, 64), (0.5, 0.5, 0.5), 0.6, seed=0, periodic=True)
 
 
+
+def test_memory_guard_names_shape(monkeypatch):
+    """A grid whose working arrays cannot fit is refused at once, before the packing runs."""
+    import time
+    monkeypatch.setenv("EVX_MEMORY_LIMIT_GB", "1")
+    t = time.perf_counter()
+    with pytest.raises(BadInput) as e:
+        pack_particles((2000, 2000, 2000), (0.05, 0.05, 0.05), 0.6, seed=0)
+    assert e.value.source == "shape" and "GB" in str(e.value) and "Fix:" in str(e.value)
+    assert time.perf_counter() - t < 1.0
+
 @pytest.mark.parametrize("shape, spacing", [((100, 128, 128), (0.2, 0.1, 0.1)), ((80, 80, 80), (0.5, 0.5, 0.5))])
 def test_small_window_still_meets_fraction(shape, spacing):
     # a grid too small for a periodic packing of its particles (a 12.8 um PFIB-like field, the

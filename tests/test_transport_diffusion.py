@@ -10,6 +10,7 @@ import pytest
 from scipy import ndimage
 
 from electrovox.errors import BadInput
+from electrovox.solvers.transport import diffusion
 from electrovox.solvers.transport.diffusion import solve_conduction, tortuosity
 
 LEGEND = {0: "pore", 1: "cbd", 2: "am", 3: "crack"}
@@ -145,3 +146,53 @@ def test_bad_input():
         solve_conduction(np.ones((4, 4, 4)), 1.0, "w")
     with pytest.raises(BadInput):
         tortuosity(np.zeros((4, 4, 4), np.uint8), LEGEND, 1.0, "z", phases=("electrolyte",))
+
+
+@pytest.mark.parametrize("call, word", [
+    (lambda: solve_conduction(np.ones((4, 4)), 1.0, "z"), "sigma"),
+    (lambda: solve_conduction(-np.ones((4, 4, 4)), 1.0, "z"), "sigma"),
+    (lambda: solve_conduction(np.ones((4, 4, 4)), 1.0, "w"), "axis"),
+    (lambda: solve_conduction(np.ones((4, 4, 4)), 1.0, 3), "axis"),
+    (lambda: solve_conduction(np.ones((1, 4, 4)), 1.0, "z"), "axis"),
+    (lambda: solve_conduction(np.ones((4, 4, 4)), 1.0, "z", method="cg"), "method"),
+    (lambda: tortuosity(np.zeros((4, 4, 4), np.uint8), LEGEND, 1.0, "z", phases=("electrolyte",)), "phases"),
+    (lambda: tortuosity(np.zeros((4, 4, 4), np.uint8), LEGEND, 1.0, "z", phases=()), "phases"),
+    (lambda: tortuosity(np.zeros((4, 4, 4), np.uint8), LEGEND, 1.0, "z", conductivities={"bulk": 1}),
+     "conductivities"),
+    (lambda: tortuosity(np.zeros((4, 4, 4), np.uint8), LEGEND, 1.0, "z", conductivities={"am": -1}),
+     "conductivities"),
+    (lambda: tortuosity(np.zeros((4, 4, 4), np.uint8), LEGEND, 1.0, "z", cbd_factor=-0.1), "cbd_factor"),
+])
+def test_errors_name_the_keyword_not_a_cli_flag(call, word):
+    """The cores name their own keyword arguments (the CLI translates them into its flags)."""
+    with pytest.raises(BadInput) as e:
+        call()
+    assert e.value.source == word and "--" not in str(e.value) and "Fix:" in str(e.value)
+
+
+def test_axis_names_and_array_indices_agree():
+    """Axes are "z", "y", "x" or the indices 0, 1, 2 of the (z, y, x) array axes."""
+    rng = np.random.default_rng(1)
+    s = (rng.random((10, 8, 6)) < 0.7).astype(float)
+    for name, index in (("z", 0), ("y", 1), ("x", 2)):
+        a = solve_conduction(s, (0.5, 1.0, 2.0), name)
+        b = solve_conduction(s, (0.5, 1.0, 2.0), index)
+        assert a["axis"] == b["axis"] == name and a["sigma_eff"] == b["sigma_eff"]
+        assert np.array_equal(diffusion.percolating(s, name), diffusion.percolating(s, index))
+    r = solve_conduction(s, 1.0, "X", fields=True)
+    assert r["axis"] == "x"
+    assert np.array_equal(diffusion.flux_density(r["potential"], s, (1.0, 1.0, 1.0), "x"),
+                          diffusion.flux_density(r["potential"], s, (1.0, 1.0, 1.0), 2))
+
+
+def test_method_dispatch_and_fallback():
+    rng = np.random.default_rng(2)
+    s = (rng.random((12, 10, 10)) < 0.75).astype(float)
+    mg = solve_conduction(s, 1.0, "z", method="multigrid")
+    amg = solve_conduction(s, 1.0, "z", method="amg")
+    assert (mg["method"], amg["method"]) == ("multigrid", "amg")
+    assert mg["D_eff"] == pytest.approx(amg["D_eff"], rel=1e-5)
+    # a multigrid solve that does not converge is redone by amg
+    fb = solve_conduction(s, 1.0, "z", method="multigrid", maxiter=1)
+    assert fb["method"] == "amg" and fb["D_eff"] == pytest.approx(amg["D_eff"], rel=1e-3)
+    assert set(diffusion._METHODS) == {"multigrid", "amg"}

@@ -89,13 +89,38 @@ def _mask(a, name: str) -> np.ndarray:
 
 
 def contact_area_faces(a_mask, b_mask, spacing) -> float:
-    """Contact area (um^2) between two voxel sets: the faces shared by an a-voxel and a b-voxel.
+    """Contact area between two voxel sets: the faces shared by an a-voxel and a b-voxel.
 
     Each shared face counts its area (dy*dx for faces normal to z, dz*dx normal to y, dz*dy
     normal to x).  This plain face-count estimator is biased high in absolute terms on curved or
     oblique surfaces (a staircase has more area than the surface it samples: up to sqrt(3) for
     a plane at 45 degrees to all axes, ~1.5 on average for a sphere) but the bias cancels in
     relative changes of the same geometry, which is what the cycling transform reports.
+
+    Parameters
+    ----------
+    a_mask, b_mask : (nz, ny, nx) bool arrays
+        The two voxel sets ``[z, y, x]`` (same shape).
+    spacing : float or (3,) floats, um
+        Voxel size (dz, dy, dx).
+
+    Returns
+    -------
+    float
+        Contact area in um^2.
+
+    Raises
+    ------
+    BadInput
+        Masks that are not 3D or differ in shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.zeros((1, 1, 2), bool)
+    >>> a[0, 0, 0] = True
+    >>> contact_area_faces(a, ~a, (1.0, 0.5, 0.5))          # one face normal to x: dz * dy
+    0.5
     """
     a = _mask(a_mask, "a_mask")
     b = _mask(b_mask, "b_mask")
@@ -118,7 +143,31 @@ def contact_area_faces(a_mask, b_mask, spacing) -> float:
 def aggregate_shares(mask, connectivity: int = 6) -> np.ndarray:
     """Sizes of the connected aggregates of a mask as shares of its volume, largest first.
 
-    connectivity: 6 (faces), 18 (faces and edges) or 26 (also corners).
+    Parameters
+    ----------
+    mask : (nz, ny, nx) bool array
+        The voxel set ``[z, y, x]``.
+    connectivity : {6, 18, 26}
+        Neighbours that connect: 6 (faces), 18 (faces and edges) or 26 (also corners).
+
+    Returns
+    -------
+    (K,) float array
+        Share of the mask's voxels in each of its K aggregates, in decreasing order (empty for an
+        empty mask).
+
+    Raises
+    ------
+    BadInput
+        A mask that is not 3D, or another connectivity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = np.zeros((1, 1, 5), bool)
+    >>> m[0, 0, [0, 1, 2, 4]] = True
+    >>> aggregate_shares(m).tolist()
+    [0.75, 0.25]
     """
     m = _mask(mask, "mask")
     rank = {6: 1, 18: 2, 26: 3}.get(int(connectivity))
@@ -132,7 +181,26 @@ def aggregate_shares(mask, connectivity: int = 6) -> np.ndarray:
 
 
 def largest_aggregate_share(mask, connectivity: int = 6) -> float:
-    """Share of the mask's volume in its largest connected aggregate (0 for an empty mask)."""
+    """Share of the mask's volume in its largest connected aggregate (0 for an empty mask).
+
+    Parameters
+    ----------
+    mask : (nz, ny, nx) bool array
+        The voxel set ``[z, y, x]``.
+    connectivity : {6, 18, 26}
+        Neighbours that connect, as in :func:`aggregate_shares`.
+
+    Returns
+    -------
+    float
+        0..1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> largest_aggregate_share(np.ones((2, 2, 2), bool))
+    1.0
+    """
     shares = aggregate_shares(mask, connectivity)
     return float(shares[0]) if len(shares) else 0.0
 
@@ -208,7 +276,7 @@ class _Painter:
 
 
 def _sample_near_solid(rng, pore, b, n, power, max_rounds=200):
-    """n pore voxels (flat indices) drawn with probability b**power (rejection sampling).
+    """Draw ``n`` pore voxels (flat indices) with probability b**power (rejection sampling).
 
     Without any solid nearby (b = 0 everywhere) the draw falls back to uniform pore voxels.
     """
@@ -240,20 +308,47 @@ def place_cbd(solid, spacing, *, target_fraction: float, morphology: str = "slur
 
     Parameters
     ----------
-    solid : bool array [z, y, x], True in particles (active material, cracks included).
-    spacing : (dz, dy, dx) voxel size in um.
-    target_fraction : CBD volume as a fraction of the whole grid (e.g. 0.09); met to the voxel.
-    morphology : ``"slurry"`` (compact lumps at necks, poorly connected) or ``"dry"`` (the same
-        lumps tied by fibrils); see the module docstring and :data:`MORPHOLOGIES`.
-    seed : everything is deterministic from it.
-    periodic : the lateral (y, x) faces wrap (objects continue across them).
-    lump_radius_um, fibrils_per_lump, fibril_radius_um : override the preset (um; fibrils
-        started per lump on average, 0 for none).
-    progress : optional ``progress(fraction, message)``.
+    solid : (nz, ny, nx) bool array
+        True in particles ``[z, y, x]`` (active material, cracks included).
+    spacing : float or (3,) floats, um
+        Voxel size (dz, dy, dx).
+    target_fraction : float, 0..1
+        CBD volume as a fraction of the whole grid (e.g. 0.09); met to the voxel.
+    morphology : {"slurry", "dry"}
+        ``"slurry"``: compact lumps at necks, poorly connected; ``"dry"``: the same lumps tied by
+        fibrils (see the module docstring and :data:`MORPHOLOGIES`).
+    seed : int
+        Everything is deterministic from it.
+    periodic : bool
+        The lateral (y, x) faces wrap (objects continue across them).
+    lump_radius_um : float, um, optional
+        Typical lump radius (overrides the preset).
+    fibrils_per_lump : float, optional
+        Fibrils started per lump on average, 0 for none (overrides the preset).
+    fibril_radius_um : float, um, optional
+        Fibril radius (overrides the preset).
+    progress : callable, optional
+        ``progress(fraction, message)``.
 
     Returns
     -------
-    bool array [z, y, x]: CBD voxels, all in ``~solid``.
+    (nz, ny, nx) bool array
+        CBD voxels, all in ``~solid``.
+
+    Raises
+    ------
+    BadInput
+        An unknown morphology, preset overrides out of range, or a ``target_fraction`` outside
+        [0, 1), above the pore fraction or more than the lumps can cover.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> solid = np.zeros((10, 10, 10), bool)
+    >>> solid[:5] = True                                    # a solid slab under a pore slab
+    >>> cbd = place_cbd(solid, 0.5, target_fraction=0.05, seed=0)
+    >>> int(cbd.sum()), bool((cbd & solid).any())
+    (50, False)
     """
     S = _mask(solid, "solid")
     s = _spacing(spacing)
@@ -356,8 +451,10 @@ def _in_pore(p0, p1, S, s, per, max_len):
 
 
 def _route(p0, v, S, s, per, max_len, rng):
-    """Fibril routes p0 -> p0 + v through the pore: straight, else bent once at a waypoint beside
-    the midpoint (LINK_DETOURS random tries), as a strand drawn around a particle.
+    """Fibril routes p0 -> p0 + v through the pore, as strands drawn around the particles.
+
+    A route is straight, else bent once at a waypoint beside the midpoint (LINK_DETOURS random
+    tries).
 
     Returns (ok bool (m,), waypoint (m, 3)); the waypoint of a straight route is its midpoint.
     """
@@ -465,24 +562,49 @@ def detach_cbd(am, cbd, spacing, *, relative_contact_loss: float, seed: int = 0,
 
     Parameters
     ----------
-    am : bool array [z, y, x], active material.
-    cbd : bool array [z, y, x], carbon-binder domain.
-    spacing : (dz, dy, dx) voxel size in um.
-    relative_contact_loss : requested relative loss of the am-CBD contact area (0.20 = -20 %),
-        measured by :func:`contact_area_faces`; met to within one voxel's faces.
-    seed : deterministic patch placement.
-    free : optional bool array of voxels that may receive CBD (default: ``~am & ~cbd``, i.e.
-        pore; pass the pore mask when the volume holds cracks, separator or collector).
-    progress : optional ``progress(fraction, message)``.
+    am : (nz, ny, nx) bool array
+        Active material ``[z, y, x]``.
+    cbd : (nz, ny, nx) bool array
+        Carbon-binder domain.
+    spacing : float or (3,) floats, um
+        Voxel size (dz, dy, dx).
+    relative_contact_loss : float, 0..1
+        Requested relative loss of the am-CBD contact area (0.20 = -20 %), measured by
+        :func:`contact_area_faces`; met to within one voxel's faces.
+    seed : int
+        Deterministic patch placement.
+    free : (nz, ny, nx) bool array, optional
+        Voxels that may receive CBD (default: ``~am & ~cbd``, i.e. pore; pass the pore mask when
+        the volume holds cracks, separator or collector).
+    progress : callable, optional
+        ``progress(fraction, message)``.
 
     Returns
     -------
-    (new_cbd bool array, report dict) with ``contact_area_before_um2``,
-    ``contact_area_after_um2``, ``relative_contact_loss_requested``,
-    ``relative_contact_loss_achieved`` (``1 - after / before``), ``relative_contact_change``
-    (``after / before - 1``), ``cbd_voxels_before``, ``cbd_voxels_after``,
-    ``cbd_volume_before_um3``, ``cbd_volume_after_um3``, ``removed_voxels``, ``added_voxels``,
-    ``patches``.
+    new_cbd : (nz, ny, nx) bool array
+        The CBD after detachment.
+    report : dict
+        ``contact_area_before_um2``, ``contact_area_after_um2``,
+        ``relative_contact_loss_requested``, ``relative_contact_loss_achieved`` (``1 - after /
+        before``), ``relative_contact_change`` (``after / before - 1``), ``cbd_voxels_before``,
+        ``cbd_voxels_after``, ``cbd_volume_before_um3``, ``cbd_volume_after_um3``,
+        ``removed_voxels``, ``added_voxels``, ``patches``.
+
+    Raises
+    ------
+    BadInput
+        Masks that are not 3D or differ in shape, or ``relative_contact_loss`` outside [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> am = np.zeros((8, 8, 8), bool)
+    >>> am[:4] = True
+    >>> cbd = np.zeros_like(am)
+    >>> cbd[4:6] = True                                     # a CBD film on the am slab
+    >>> new, rep = detach_cbd(am, cbd, 0.5, relative_contact_loss=0.25, seed=0)
+    >>> int(new.sum()) == int(cbd.sum()), round(rep["relative_contact_loss_achieved"], 2)
+    (True, 0.25)
     """
     A = _mask(am, "am")
     C = _mask(cbd, "cbd")

@@ -96,19 +96,73 @@ _SLAB_VOXELS = 4_000_000
 
 
 def crack_width_um(spacing, min_width_vox: int = 2) -> float:
-    """Crack width w (um): ``min_width_vox`` voxels of the coarsest axis."""
+    """Crack width w: ``min_width_vox`` voxels of the coarsest axis.
+
+    Parameters
+    ----------
+    spacing : float or (3,) floats, um
+        Voxel size (dz, dy, dx).
+    min_width_vox : int
+        Width in voxels of the coarsest axis.
+
+    Returns
+    -------
+    float
+        The width in um.
+
+    Examples
+    --------
+    >>> crack_width_um((0.2, 0.1, 0.1))
+    0.4
+    """
     return float(min_width_vox) * float(np.max(_spacing(spacing)))
 
 
 def width_box(spacing, min_width_vox: int = 2) -> tuple[int, int, int]:
-    """Voxels per axis (z, y, x) of the width box: ``ceil(w / spacing[i])``, at least 1."""
+    """Voxels per axis (z, y, x) of the width box: ``ceil(w / spacing[i])``, at least 1.
+
+    Parameters
+    ----------
+    spacing : float or (3,) floats, um
+        Voxel size (dz, dy, dx).
+    min_width_vox : int
+        Crack width in voxels of the coarsest axis (see :func:`crack_width_um`).
+
+    Returns
+    -------
+    (int, int, int)
+        Voxels along z, y, x.
+
+    Examples
+    --------
+    >>> width_box((0.2, 0.1, 0.1))
+    (2, 4, 4)
+    """
     s = _spacing(spacing)
     w = crack_width_um(s, min_width_vox)
     return tuple(max(1, int(math.ceil(w / si - 1e-9))) for si in s)
 
 
 def default_grain_size_um(spacing, min_width_vox: int = 2) -> float:
-    """Primary-grain size (um): ``max(0.75, 5 w)`` (physical floor, or room for w-wide cracks)."""
+    """Primary-grain size: ``max(0.75, 5 w)`` (physical floor, or room for w-wide cracks).
+
+    Parameters
+    ----------
+    spacing : float or (3,) floats, um
+        Voxel size (dz, dy, dx).
+    min_width_vox : int
+        Crack width in voxels of the coarsest axis (see :func:`crack_width_um`).
+
+    Returns
+    -------
+    float
+        The grain size in um.
+
+    Examples
+    --------
+    >>> default_grain_size_um(0.5)
+    5.0
+    """
     return max(GRAIN_SIZE_FLOOR_UM, GRAIN_PER_WIDTH * crack_width_um(spacing, min_width_vox))
 
 
@@ -116,7 +170,32 @@ def grain_seeds(shape, spacing, grain_size_um: float, seed: int = 0) -> np.ndarr
     """Seeds of the primary grains: one uniform random point per cubic cell of ``grain_size_um``.
 
     Covers the grid plus one cell on every side (so that grains at the faces are complete).
-    Returns float64 (M, 3) z, y, x in um, deterministic from (shape, spacing, grain size, seed).
+
+    Parameters
+    ----------
+    shape : (3,) ints
+        Grid size (nz, ny, nx) in voxels.
+    spacing : float or (3,) floats, um
+        Voxel size (dz, dy, dx).
+    grain_size_um : float, um
+        Primary-grain size (the cell edge), > 0.
+    seed : int
+        The seeds are deterministic from (shape, spacing, grain size, seed).
+
+    Returns
+    -------
+    (M, 3) float64 array
+        Seed positions (z, y, x) in um, voxel (k, j, i) centred at (k dz, j dy, i dx).
+
+    Raises
+    ------
+    BadInput
+        A grain size that is not a positive number.
+
+    Examples
+    --------
+    >>> grain_seeds((4, 4, 4), 0.5, 1.0, seed=0).shape     # (2 + 2)^3 cells
+    (64, 3)
     """
     s = _spacing(spacing)
     d = float(grain_size_um)
@@ -188,7 +267,7 @@ def _allocate(total: int, weights: np.ndarray, caps: np.ndarray) -> np.ndarray:
 
 
 def _slabs(nz: int, plane: int, halo: int):
-    """z ranges [z0, z1) of about _SLAB_VOXELS voxels, with halo-extended ranges [h0, h1)."""
+    """Slabs: z ranges [z0, z1) of about _SLAB_VOXELS voxels, with halo-extended ranges [h0, h1)."""
     step = max(1, _SLAB_VOXELS // max(plane, 1))
     for z0 in range(0, nz, step):
         z1 = min(nz, z0 + step)
@@ -382,9 +461,11 @@ def _resistance(nodes, centres, rng):
 
 
 def _untie(times, s, rng):
-    """float32 times with a tiny random offset (1e-3 of the finest voxel): grid distances tie
-    often, and a tie group split by the volume target would leave sub-width stubs; after this
-    only the voxels of one dilated boundary voxel share a time."""
+    """Arrival times as float32 with a tiny random offset (1e-3 of the finest voxel).
+
+    Grid distances tie often, and a tie group split by the volume target would leave sub-width
+    stubs; after this only the voxels of one dilated boundary voxel share a time.
+    """
     scale = np.float32(1e-3 * float(np.min(s)))
     with np.errstate(invalid="ignore"):
         return times.astype(np.float32) + scale * rng.random(len(times), dtype=np.float32)
@@ -473,26 +554,50 @@ def crack_particles(particles, centres_um, radii_um, spacing, *, target_fraction
 
     Parameters
     ----------
-    particles : int array [z, y, x], 0 = pore, 1..N particle ids (overlaps resolved, particles
-        may be cut by the faces).
-    centres_um : (N, 3) particle centres (z, y, x) in um, row i-1 for particle i (may lie
-        outside the grid).
-    radii_um : (N,) particle radii in um (volume-equivalent).
-    spacing : (dz, dy, dx) voxel size in um.
-    target_fraction : crack volume as a fraction of the whole grid (e.g. 0.04); met to the voxel.
-    min_width_vox : crack width in voxels of the coarsest axis (see module docstring).
-    seed : everything is deterministic from it; the grains come from ``grain_seeds(..., seed)``.
-    grain_size_um : primary-grain size; default :func:`default_grain_size_um`.
-    open_fraction : share of particles whose cracks may reach the particle surface; the others'
-        cracks stay within 0.8 R of the centre and off the pore.
-    progress : optional ``progress(fraction, message)``.
+    particles : (nz, ny, nx) int array
+        ``[z, y, x]``, 0 = pore, 1..N particle ids (overlaps resolved, particles may be cut by the
+        faces).
+    centres_um : (N, 3) float array, um
+        Particle centres (z, y, x), row i-1 for particle i (may lie outside the grid).
+    radii_um : (N,) float array, um
+        Particle radii (volume-equivalent).
+    spacing : float or (3,) floats, um
+        Voxel size (dz, dy, dx).
+    target_fraction : float
+        Crack volume as a fraction of the whole grid (e.g. 0.04); met to the voxel.
+    min_width_vox : int
+        Crack width in voxels of the coarsest axis (see the module docstring).
+    seed : int
+        Everything is deterministic from it; the grains come from ``grain_seeds(..., seed)``.
+    grain_size_um : float, um, optional
+        Primary-grain size; default :func:`default_grain_size_um`.
+    open_fraction : float, 0..1
+        Share of particles whose cracks may reach the particle surface; the others' cracks stay
+        within 0.8 R of the centre and off the pore.
+    progress : callable, optional
+        ``progress(fraction, message)``.
 
     Returns
     -------
-    bool array [z, y, x]: crack voxels, a subset of ``particles > 0``; each crack voxel belongs
-    to the particle whose grain boundaries it follows.
+    (nz, ny, nx) bool array
+        Crack voxels, a subset of ``particles > 0``; each crack voxel belongs to the particle whose
+        grain boundaries it follows.
 
-    Raises BadInput when the particles cannot hold the requested crack volume.
+    Raises
+    ------
+    BadInput
+        Inconsistent particle map and geometry, or particles that cannot hold the requested crack
+        volume.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from electrovox.solvers.phantoms.packing import pack_particles
+    >>> pk = pack_particles((24, 24, 24), (0.25, 0.25, 0.25), 0.5, seed=0, d50_um=4.0)
+    >>> crack = crack_particles(pk["particles"], pk["centres_um"], pk["radii_um"], 0.25,
+    ...                         target_fraction=0.02, seed=0)
+    >>> int(crack.sum()) == round(0.02 * crack.size), bool((crack & (pk["particles"] == 0)).any())
+    (True, False)
     """
     s = _spacing(spacing)
     P, C, R = _check_particles(particles, centres_um, radii_um)
@@ -585,27 +690,53 @@ def grow_cracks(particles, crack_mask, spacing, *, relative_growth: float, seed:
 
     Parameters
     ----------
-    particles : int array [z, y, x], 0 = outside particles, 1..N particle ids (a single id for
-        all solid works too: growth then follows grain boundaries from the existing cracks).
-    crack_mask : bool array [z, y, x], the existing cracks (inside particles).
-    spacing : (dz, dy, dx) voxel size in um.
-    relative_growth : requested relative increase of the crack volume (e.g. 0.24 for +24 %);
-        met to the voxel: ``new.sum() == crack.sum() + round(relative_growth * crack.sum())``.
-    seed : randomness of the growth (facet resistance, per-particle shares).
-    min_width_vox : width of new crack voxels, as in :func:`crack_particles`.
-    grain_seed, grain_size_um : the grain structure; pass the values given to
-        :func:`crack_particles` (default: ``seed`` and the default grain size) so that growth
-        follows the same grain boundaries.
-    centres_um : optional (N, 3) particle centres (um), used for the radial facet preference;
-        default: particle centroids.
-    progress : optional ``progress(fraction, message)``.
+    particles : (nz, ny, nx) int array
+        ``[z, y, x]``, 0 = outside particles, 1..N particle ids (a single id for all solid works
+        too: growth then follows grain boundaries from the existing cracks).
+    crack_mask : (nz, ny, nx) bool array
+        The existing cracks (inside particles).
+    spacing : float or (3,) floats, um
+        Voxel size (dz, dy, dx).
+    relative_growth : float
+        Requested relative increase of the crack volume (e.g. 0.24 for +24 %); met to the voxel:
+        ``new.sum() == crack.sum() + round(relative_growth * crack.sum())``.
+    seed : int
+        Randomness of the growth (facet resistance, per-particle shares).
+    min_width_vox : int
+        Width of new crack voxels, as in :func:`crack_particles`.
+    grain_seed : int, optional
+        Seed of the grain structure; pass the ``seed`` given to :func:`crack_particles` (default:
+        ``seed``) so that growth follows the same grain boundaries.
+    grain_size_um : float, um, optional
+        Grain size, as given to :func:`crack_particles` (default: the default grain size).
+    centres_um : (N, 3) float array, um, optional
+        Particle centres, used for the radial facet preference; default: particle centroids.
+    progress : callable, optional
+        ``progress(fraction, message)``.
 
     Returns
     -------
-    bool array: a superset of ``crack_mask & (particles > 0)``; new voxels lie in particles that
-    already crack, in the same particle as the crack they extend.
+    (nz, ny, nx) bool array
+        A superset of ``crack_mask & (particles > 0)``; new voxels lie in particles that already
+        crack, in the same particle as the crack they extend.
 
-    Raises BadInput when the grain boundaries of the cracked particles cannot hold the growth.
+    Raises
+    ------
+    BadInput
+        Masks on different grids, or grain boundaries of the cracked particles that cannot hold
+        the growth.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from electrovox.solvers.phantoms.packing import pack_particles
+    >>> pk = pack_particles((24, 24, 24), (0.25, 0.25, 0.25), 0.5, seed=0, d50_um=4.0)
+    >>> crack = crack_particles(pk["particles"], pk["centres_um"], pk["radii_um"], 0.25,
+    ...                         target_fraction=0.02, seed=0)
+    >>> grown = grow_cracks(pk["particles"], crack, 0.25, relative_growth=0.25, seed=0,
+    ...                     centres_um=pk["centres_um"])
+    >>> int(grown.sum()) == int(crack.sum()) + round(0.25 * int(crack.sum())), bool((crack & ~grown).any())
+    (True, False)
     """
     s = _spacing(spacing)
     P, C, _ = _check_particles(particles, centres_um, None)
@@ -701,11 +832,38 @@ def grow_cracks(particles, crack_mask, spacing, *, relative_growth: float, seed:
 
 def grain_map(particles, spacing, *, grain_size_um: float | None = None, seed: int = 0,
               min_width_vox: int = 2, progress=None) -> np.ndarray:
-    """Primary-grain ids inside the particles: int32 [z, y, x], 0 outside, else seed index + 1.
+    """Primary-grain ids inside the particles.
 
     The grains are those of :func:`crack_particles` / :func:`grow_cracks` with the same seed and
     grain size (Voronoi cells of :func:`grain_seeds`, cut by the particle map); useful for
     rendering the grain structure or for grain-contrast imaging.
+
+    Parameters
+    ----------
+    particles : (nz, ny, nx) int array
+        ``[z, y, x]``, 0 = outside particles.
+    spacing : float or (3,) floats, um
+        Voxel size (dz, dy, dx).
+    grain_size_um : float, um, optional
+        Grain size; default :func:`default_grain_size_um`.
+    seed : int
+        Seed of :func:`grain_seeds`.
+    min_width_vox : int
+        Crack width in voxels, for the default grain size.
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    (nz, ny, nx) int32 array
+        0 outside the particles, else the index of the nearest grain seed + 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = grain_map(np.ones((4, 4, 4), np.int32), 0.5, grain_size_um=1.0, seed=0)
+    >>> g.dtype, bool((g > 0).all())
+    (dtype('int32'), True)
     """
     s = _spacing(spacing)
     P = np.asarray(particles)

@@ -20,26 +20,58 @@ _ID = {name: i for i, name in DEFAULT_LEGEND.items()}
 def cycle_electrode(labels, spacing, *, crack_growth: float, contact_loss: float, seed: int = 0,
                     particles=None, grain_seed: int | None = None, min_width_vox: int = 2,
                     progress=None) -> dict:
-    """Apply cycling damage to a pristine label volume.
+    """Apply cycling damage to a pristine label volume: crack growth and CBD detachment.
 
     Parameters
     ----------
-    labels : uint8 array [z, y, x], default legend (pore 0, cbd 1, am 2, crack 3, ...)
-    spacing : (dz, dy, dx) voxel size in um
-    crack_growth : relative growth of the crack volume, e.g. 0.24 for +24 %
-    contact_loss : relative loss of the am-cbd contact area, e.g. 0.20 for -20 %
-    seed : random seed (deterministic)
-    particles : optional int32 particle id map (0 = none) from the generator; where given, cracks
-        grow within their own particle only
-    grain_seed : the seed the generator's cracks used for their grains (its report's
-        ``parameters.sub_seeds.cracks``): growth then follows the same grain boundaries
-    min_width_vox : minimum crack width in voxels for new crack voxels
+    labels : (nz, ny, nx) uint8 array
+        ``[z, y, x]``, default legend (pore 0, cbd 1, am 2, crack 3, ...).
+    spacing : (3,) floats, um
+        Voxel size (dz, dy, dx).
+    crack_growth : float, >= 0
+        Relative growth of the crack volume, e.g. 0.24 for +24 %.
+    contact_loss : float, 0..1
+        Relative loss of the am-cbd contact area, e.g. 0.20 for -20 %.
+    seed : int
+        Random seed (deterministic).
+    particles : (nz, ny, nx) int32 array, optional
+        Particle id map (0 = none) from the generator; where given, cracks grow within their own
+        particle only.
+    grain_seed : int, optional
+        The seed the generator's cracks used for their grains (its report's
+        ``parameters.sub_seeds.cracks``): growth then follows the same grain boundaries.
+    min_width_vox : int
+        Minimum crack width in voxels for new crack voxels.
+    progress : callable, optional
+        ``progress(fraction, message)``.
 
-    Returns dict with ``labels`` (uint8, new array) and ``report`` (JSON-ready: requested and
-    achieved relative changes of crack volume, crack fraction of particles, am-cbd contact area
-    (um^2, measured with the quantification's accurate interface estimator, so that what the
-    transform records is what `electrovox quantify` measures), CBD volume, and the volume
-    fractions before and after).
+    Returns
+    -------
+    dict
+        ``labels`` (uint8, a new array) and ``report`` (JSON-ready: requested and achieved relative
+        changes of crack volume, crack fraction of particles, am-cbd contact area (um^2, measured
+        with the quantification's accurate interface estimator, so that what the transform
+        records is what `electrovox quantify` measures), CBD volume, and the volume fractions
+        before and after).
+
+    Raises
+    ------
+    ValueError
+        ``crack_growth`` < 0 or ``contact_loss`` outside [0, 1); crack growth asked of a volume
+        without cracks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> z, y, x = np.mgrid[:24, :24, :24] * 0.25 - 2.875
+    >>> r = np.sqrt(z * z + y * y + x * x)
+    >>> labels = np.where(r < 2.0, 2, 0).astype(np.uint8)          # an am ball in pore
+    >>> labels[(r < 1.6) & (np.abs(x) < 0.2)] = 3                    # a crack through its middle
+    >>> labels[(r >= 2.0) & (r < 2.6) & (z > 0)] = 1                 # a CBD cap
+    >>> out = cycle_electrode(labels, (0.25, 0.25, 0.25), crack_growth=0.25, contact_loss=0.2, seed=0)
+    >>> ach = out["report"]["achieved"]
+    >>> round(ach["crack_volume_change"], 2), round(ach["contact_area_am_cbd_change"], 2)
+    (0.25, -0.2)
     """
     from electrovox.solvers.phantoms.cbd import detach_cbd
     from electrovox.solvers.phantoms.cracks import grow_cracks
@@ -121,8 +153,11 @@ def cycle_electrode(labels, spacing, *, crack_growth: float, contact_loss: float
 
 
 def _contacts(lab, spacing) -> tuple[float, float]:
-    """(A(am-cbd), A(am-pore)) in um^2 of a default-legend label volume, measured with the
-    quantification's interface estimator (the numbers `electrovox quantify` reports)."""
+    """Contact areas (A(am-cbd), A(am-pore)) in um^2 of a default-legend label volume.
+
+    Measured with the quantification's interface estimator (the numbers `electrovox quantify`
+    reports).
+    """
     from electrovox.filters.quantify.surfaces import interface_areas
     areas = interface_areas(lab, DEFAULT_LEGEND, spacing)
 

@@ -45,13 +45,17 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import product
+from typing import NamedTuple
 
 import numpy as np
 from scipy.spatial import cKDTree
 from scipy.special import ndtr, ndtri
 
 from electrovox.errors import BadInput
+from electrovox.memory import require
 from electrovox.progress import report
 
 #: Default geometric standard deviation (as ln) of the secondary-particle size distribution.
@@ -92,10 +96,29 @@ def _number_quantile(p, d50_um, sigma, weighting):
 
 
 def weighted_quantiles(values, q, weights=None) -> np.ndarray:
-    """Quantiles ``q`` of ``values`` with optional non-negative ``weights`` (inverted CDF, midpoint).
+    """Quantiles of values with optional non-negative weights (inverted CDF, midpoint).
 
     The weighted CDF puts each value at the middle of its weight step, so equal weights give
     the usual ``(k + 1/2)/n`` plotting positions.
+
+    Parameters
+    ----------
+    values : array_like
+        The values (any shape; flattened).
+    q : float or array_like
+        Quantiles in 0..1.
+    weights : array_like, optional
+        One non-negative weight per value (default: equal).
+
+    Returns
+    -------
+    float array
+        The quantiles, shaped like ``q``.
+
+    Examples
+    --------
+    >>> weighted_quantiles([1.0, 2.0, 3.0, 4.0], [0.5]).tolist()
+    [2.5]
     """
     v = np.asarray(values, float).ravel()
     w = np.ones_like(v) if weights is None else np.asarray(weights, float).ravel()
@@ -106,10 +129,24 @@ def weighted_quantiles(values, q, weights=None) -> np.ndarray:
 
 
 def psd_quantiles(diameters_um, weights=None) -> dict:
-    """D10, D50, D90 (um) of a set of diameters, number-weighted and volume-weighted.
+    """D10, D50, D90 of a set of diameters, number-weighted and volume-weighted.
 
-    ``weights`` (optional) are per-particle sampling weights (e.g. edge corrections).  Returns
-    ``{"number": {"d10_um", "d50_um", "d90_um"}, "volume": {...}}``.
+    Parameters
+    ----------
+    diameters_um : array_like, um
+        Particle diameters.
+    weights : array_like, optional
+        Per-particle sampling weights (e.g. edge corrections).
+
+    Returns
+    -------
+    dict
+        ``{"number": {"d10_um", "d50_um", "d90_um"}, "volume": {...}}`` in um.
+
+    Examples
+    --------
+    >>> psd_quantiles([4.0, 6.0, 8.0, 10.0, 12.0])["number"]
+    {'d10_um': 4.0, 'd50_um': 8.0, 'd90_um': 12.0}
     """
     d = np.asarray(diameters_um, float)
     w = np.ones_like(d) if weights is None else np.asarray(weights, float)
@@ -122,10 +159,33 @@ def psd_quantiles(diameters_um, weights=None) -> dict:
 
 def requested_psd(d50_um=10.0, psd_sigma=None, psd="lognormal", psd_weighting="number",
                   diameters_um=None) -> dict:
-    """The D10/D50/D90 (um) that a set of PSD parameters asks for, number- and volume-weighted.
+    """The D10/D50/D90 that a set of PSD parameters asks for, number- and volume-weighted.
 
     For the log-normal these are the quantiles of the truncated distribution (exact, from a
     dense quantile grid); for a user list, those of the list.
+
+    Parameters
+    ----------
+    d50_um : float, um
+        Median diameter.
+    psd_sigma : float, optional
+        ln geometric standard deviation (default :data:`DEFAULT_PSD_SIGMA`).
+    psd : {"lognormal", "monodisperse"}
+        Size distribution.
+    psd_weighting : {"number", "volume"}
+        Which median ``d50_um`` is.
+    diameters_um : array_like, um, optional
+        A list of diameters instead of the log-normal.
+
+    Returns
+    -------
+    dict
+        As :func:`psd_quantiles`.
+
+    Examples
+    --------
+    >>> requested_psd(10.0, psd="monodisperse")["volume"]
+    {'d10_um': 10.0, 'd50_um': 10.0, 'd90_um': 10.0}
     """
     if diameters_um is not None:
         return psd_quantiles(np.asarray(diameters_um, float))
@@ -561,7 +621,7 @@ def _rasterise(shape, spacing, centres, quad, extent, ids, cap, progress=None, p
 
 
 # --------------------------------------------------------------------------------------------
-# public entry point
+# argument checks
 
 
 def _check(shape, spacing, target_fraction, d50_um, sigma, max_overlap, aspect_range, diameters_um, psd,
@@ -608,72 +668,79 @@ def _check(shape, spacing, target_fraction, d50_um, sigma, max_overlap, aspect_r
     return shape, spacing, diameters_um, (amin, amax)
 
 
-def pack_particles(shape, spacing, target_fraction, *, seed, d50_um=10.0, psd="lognormal",
-                   psd_sigma=None, psd_weighting="number", diameters_um=None, max_overlap=0.2,
-                   aspect_range=(0.85, 1.0), gradient=None, periodic=False, progress=None) -> dict:
-    """Pack polydisperse near-spherical particles to a target solid fraction on a voxel grid.
+# --------------------------------------------------------------------------------------------
+# the steps of pack_particles
 
-    Parameters
-    ----------
-    shape : (nz, ny, nx) voxels.
-    spacing : (dz, dy, dx) voxel size in um (anisotropic allowed).
-    target_fraction : solid (particle) volume fraction of the whole grid, e.g. 0.62.
-    seed : int; everything is deterministic from it.
-    d50_um : median diameter (um) of the log-normal.
-    psd : ``"lognormal"`` or ``"monodisperse"`` (all ``d50_um``).
-    psd_sigma : ln of the geometric standard deviation (default :data:`DEFAULT_PSD_SIGMA`, 0.38).
-    psd_weighting : ``"number"`` (``d50_um`` is the number median, as counted in an image) or
-        ``"volume"`` (``d50_um`` is the volume-weighted median of a laser-diffraction datasheet).
-    diameters_um : optional list of diameters (um) to draw from (overrides the log-normal);
-        draws take the list's values, stratified over its number distribution.
-    max_overlap : largest overlap depth of two particles, as a fraction of the smaller extent.
-    aspect_range : (min, max) axis ratios to the longest axis of random ellipsoids (volume
-        preserving, random orientation); ``(1, 1)`` gives spheres.
-    gradient : None, a callable ``f(z_um) -> local fraction`` (z in um from the z=0 face), or a
-        table of ``(z_frac, local_fraction)`` rows (linear in between).  Its shape is used; it is
-        scaled so that its mean over the thickness equals ``target_fraction``.
-    periodic : particles wrap around the lateral (x, y) faces; z is never periodic.
-    progress : optional callable ``progress(fraction, message)``.
+#: bytes per grid voxel at the peak of pack_particles: the squared scaled-distance buffer
+#: (float32) and the id buffer (int32) of the rasterisation, and the partitioned copy of the
+#: distances that picks the final radius scale (float32)
+_BYTES_PER_VOXEL = 12
 
-    Returns
-    -------
-    dict with
-    ``particles`` int32 (nz, ny, nx) id map, 0 = none, 1..N;
-    ``centres_um`` (N, 3) z, y, x centres in um (outside the grid for particles cut by a face);
-    ``radii_um`` (N,) volume-equivalent radii; ``axes`` (N, 3, 3) semi-axis vectors as rows (um);
-    ``diameters_um`` (N,) placed volume-equivalent diameters (= 2 radii);
-    ``diameters_requested_um`` the stratified draw before packing; ``psd_requested`` D10/D50/D90;
-    ``fraction`` achieved voxel fraction; ``target_fraction``; ``radius_scale`` the final global
-    scale; ``max_overlap_achieved`` the deepest overlap (fraction of the smaller extent);
-    ``profile`` (z-bins about d50/10 thick: ``z_um`` from the z=0 face, ``target`` and
-    ``achieved`` local fractions); ``gradient_scale`` (factor applied to the gradient to meet
-    the mean); ``relaxation`` (iterations, converged, union/summed volume, particles drawn and
-    removed, packing box in um); ``psd_weighting``; ``max_overlap``; ``periodic``; ``wall_s``.
 
-    Notes
-    -----
-    A grid narrower than two largest particles (along a non-periodic axis) is cut as a window
-    from a bigger periodic packing; the window is placed where the packing is a little denser
-    than the target, so the final scale shrinks the particles by 1-3 % at most.
-    """
-    t0 = time.perf_counter()
-    sigma = DEFAULT_PSD_SIGMA if psd_sigma is None else psd_sigma
-    shape, spacing, user, aspect_range = _check(shape, spacing, target_fraction, d50_um, sigma, max_overlap,
-                                                aspect_range, diameters_um, psd, psd_weighting)
-    target = float(target_fraction)
-    rng = np.random.default_rng(seed)
+class _PSD(NamedTuple):
+    """The size distribution to draw from (the arguments of :func:`_draw_diameters`)."""
+
+    d50_um: float
+    sigma: float
+    psd: str
+    weighting: str
+    user: np.ndarray | None
+
+
+@dataclass
+class _Frame:
+    """The grid and the periodic packing box it is cut from (um)."""
+
+    shape: tuple
+    spacing: tuple
+    h: np.ndarray                # voxel size (um)
+    size: np.ndarray             # physical size of the grid (um)
+    periodic_axes: tuple
+    box: np.ndarray              # packing box (um)
+    offset: np.ndarray           # packing frame = grid frame + offset
+    ev3: float                   # E[d^3] of the size distribution (um^3)
+    r_bound: float               # largest bounding radius a particle can have (um)
+
+    @property
+    def v_box(self) -> float:
+        """Volume of the packing box (um^3)."""
+        return float(np.prod(self.box))
+
+
+@dataclass
+class _ZProfile:
+    """The target z-profile on bins of the packing box."""
+
+    prof: Callable               # local target fraction at z (um from the grid's z=0 face)
+    nb: int                      # number of bins
+    wb: float                    # bin thickness (um)
+    d_med: float                 # median diameter (um)
+    local: np.ndarray            # target fraction per bin
+    gradient_scale: float        # factor applied to the gradient to meet the mean
+    zcdf: np.ndarray             # normalised cumulative target: initial z positions follow it
+
+
+def _check_memory(shape) -> None:
+    """BadInput naming ``shape`` when the grid's working arrays cannot fit in memory."""
+    n = float(np.prod(shape, dtype=np.float64))
+    require(_BYTES_PER_VOXEL * n, "shape",
+            f"packing particles on a {' x '.join(str(m) for m in shape)} voxel grid ({n / 1e6:.4g} M voxels)",
+            "use fewer voxels: a smaller shape, or a larger spacing for the same box")
+
+
+def _frame(shape, spacing, psd: _PSD, aspect_range, gradient, periodic) -> _Frame:
+    """Sizes and the packing box: at least two largest particles wide, padded in z for a gradient."""
     h = np.asarray(spacing)
     size = np.asarray(shape) * h                      # physical size of the grid (um)
     periodic_axes = (False, bool(periodic), bool(periodic))
-
-    # ---- sizes and the packing box
-    ev3 = _mean_volume_factor(d50_um, sigma, psd, psd_weighting, user)
+    d50_um, sigma, kind, weighting, user = psd
+    ev3 = _mean_volume_factor(d50_um, sigma, kind, weighting, user)
     if user is not None:
         d_max = float(user.max())
-    elif psd == "monodisperse" or sigma == 0:
+    elif kind == "monodisperse" or sigma == 0:
         d_max = float(d50_um)
     else:
-        d_max = float(_number_quantile(1.0, d50_um, sigma, psd_weighting))
+        d_max = float(_number_quantile(1.0, d50_um, sigma, weighting))
     r_bound = 0.5 * d_max / aspect_range[0] ** (2.0 / 3.0)
     # a periodic box wider than twice the longest interaction (2 r_bound): no particle can meet
     # two images of one neighbour, so the minimum-image distance is the distance
@@ -691,12 +758,19 @@ def pack_particles(shape, spacing, target_fraction, *, seed, d50_um=10.0, psd="l
         # periodic packing (where the top profile meets the bottom one) lies outside the grid
         box[0] = max(box[0], size[0] + 2.0 * r_bound)
     offset = 0.5 * (box - size)                       # packing frame = grid frame + offset
-    v_box = float(np.prod(box))
+    return _Frame(shape=shape, spacing=spacing, h=h, size=size, periodic_axes=periodic_axes, box=box,
+                  offset=offset, ev3=ev3, r_bound=r_bound)
 
-    # ---- target z-profile on bins of the packing box (about d50/10 thick; in um, not voxels,
-    #      so that the same physical volume gives the same packing whatever the voxel size)
+
+def _target_profile(fr: _Frame, gradient, target: float, psd: _PSD) -> _ZProfile:
+    """The target z-profile on bins of the packing box, about d50/10 thick.
+
+    The bins are in um, not voxels, so that the same physical volume gives the same packing
+    whatever the voxel size.
+    """
+    box, size, h, offset, shape = fr.box, fr.size, fr.h, fr.offset, fr.shape
     prof = _profile_function(gradient, target, size[0])
-    d_med = float(d50_um) if user is None else float(np.median(user))
+    d_med = float(psd.d50_um) if psd.user is None else float(np.median(psd.user))
     nb = max(1, int(round(box[0] / (0.1 * d_med))))
     wb = box[0] / nb
     zg = (np.arange(nb) + 0.5) * wb - offset[0] + 0.5 * h[0]   # bin centres from the grid's z=0 face
@@ -719,69 +793,89 @@ def pack_particles(shape, spacing, target_fraction, *, seed, d50_um=10.0, psd="l
     # of the gradient survives it and the thinning below trims the rest
     zcdf = np.concatenate([[0.0], np.cumsum(local)])
     zcdf /= zcdf[-1]
+    return _ZProfile(prof=prof, nb=nb, wb=wb, d_med=d_med, local=local, gradient_scale=gradient_scale, zcdf=zcdf)
 
-    def sample_z(n):
-        return np.interp(rng.random(n), zcdf, np.arange(nb + 1) * wb)
 
-    # ---- particle count: the union exceeds the local targets by a small surplus, trimmed later
-    surplus = 0.02 if gradient is None else 0.04
-    # window axes: the grid is narrower than the packing box (z only without a gradient)
-    window_axes = box > size * (1 + 1e-9)
-    if gradient is not None:
-        window_axes[0] = False
-    # in a window, keep a surplus of the packing: the window is picked a little over-full
-    keep_surplus = 0.06 if window_axes.any() else 0.0
+def _initial_packing(fr: _Frame, zp: _ZProfile, psd: _PSD, aspect_range, max_overlap, want_factor, rng,
+                     progress) -> tuple[_Packer, list]:
+    """Draw enough particles for ``want_factor`` times the mean target, place and relax them."""
     # union / summed volume: measured 0.996, 0.979, 0.95 at max_overlap 0.1, 0.2, 0.3
     kappa_guess = 1.0 - 0.6 * float(max_overlap) ** 2
-    want_union = float(np.mean(local)) * (1 + keep_surplus + surplus)
-    n0 = max(1, int(math.ceil(want_union * v_box / (kappa_guess * math.pi / 6.0 * ev3))))
-    diam = _draw_diameters(n0, rng, d50_um, sigma, psd, psd_weighting, user)
+    want_union = float(np.mean(zp.local)) * want_factor
+    v_box = fr.v_box
+    n0 = max(1, int(math.ceil(want_union * v_box / (kappa_guess * math.pi / 6.0 * fr.ev3))))
+    diam = _draw_diameters(n0, rng, *psd)
     radii = 0.5 * diam
-    packer = _Packer(box, max_overlap, rng)
-    packer.add(radii, _random_axes(rng, radii, aspect_range), sample_z(n0))
-    drawn = [diam]
+    packer = _Packer(fr.box, max_overlap, rng)
+    axes = _random_axes(rng, radii, aspect_range)
+    z0 = np.interp(rng.random(n0), zp.zcdf, np.arange(zp.nb + 1) * zp.wb)
+    packer.add(radii, axes, z0)
     phi_sum = (4.0 / 3.0) * math.pi * float(np.sum(radii ** 3)) / v_box
     g0 = min(1.0, (0.25 / phi_sum) ** (1.0 / 3.0))
     report(progress, 0.0, "packing particles")
     packer.relax(g0=g0, progress=progress, p0=0.0, p1=0.45)
+    return packer, [diam]
+
+
+def _fill_profile(packer: _Packer, fr: _Frame, zp: _ZProfile, psd: _PSD, aspect_range, target_bins, even: bool,
+                  window: float, drawn: list, rng, progress) -> float:
+    """Insert particles where the relaxed profile falls short of ``target_bins`` and relax again.
+
+    Up to four rounds; the rearrangement makes room for the new particles locally.  With
+    ``even`` (no gradient) only the mean shortfall counts (layer-to-layer fluctuations are
+    natural).  New diameters are appended to ``drawn``.  Returns the final union/summed volume.
+    """
+    box, nb, wb = fr.box, zp.nb, zp.wb
     kappa = packer.union_ratio()
-    window = max(d_med, wb)
     for k in range(4):
-        # where the relaxed profile falls short of the target (plus half the surplus), insert
-        # particles there and relax again: the rearrangement makes room for them locally
-        excess, *_ = _profile_excess(packer, local * (1 + keep_surplus + 0.5 * surplus), window, kappa)
-        if gradient is None:
-            # an even target: only the mean matters (layer-to-layer fluctuations are natural)
+        excess, *_ = _profile_excess(packer, target_bins, window, kappa)
+        if even:
             excess = np.full(nb, float(excess.mean()))
         short = np.maximum(-excess, 0.0) * (box[0] / nb) * box[1] * box[2]   # um^3 per bin
-        extra = int(round(float(short.sum()) / (kappa * math.pi / 6.0 * ev3)))
+        extra = int(round(float(short.sum()) / (kappa * math.pi / 6.0 * fr.ev3)))
         if extra < 1:
             break
-        d_extra = _draw_diameters(extra, rng, d50_um, sigma, psd, psd_weighting, user)
+        d_extra = _draw_diameters(extra, rng, *psd)
         drawn.append(d_extra)
         cdf = np.concatenate([[0.0], np.cumsum(short)])
         z_new = np.interp(rng.random(extra), cdf / cdf[-1], np.arange(nb + 1) * wb)
         packer.add(0.5 * d_extra, _random_axes(rng, 0.5 * d_extra, aspect_range), z_new)
         packer.relax(g0=1.0, progress=progress, p0=0.3 + 0.04 * k, p1=0.34 + 0.04 * k)
         kappa = packer.union_ratio()
-    report(progress, 0.45, "matching the z-profile")
+    return kappa
 
-    # ---- greedy thinning to the z-profile (and to the count)
-    keep = _greedy_thin(packer, local * (1 + keep_surplus), window, rng, kappa)
-    packer.keep(keep)
-    if window_axes.any():
-        # a window cut from a bigger packing sees that packing's local fluctuation (several pp
-        # for a window of a few particles): pick, among random placements, the window whose
-        # fraction is nearest a little above the target, so that the final scale only shrinks
-        cands = np.tile(offset, (32, 1))
-        cands[1:, window_axes] = rng.random((31, int(window_axes.sum()))) * box[window_axes]
-        est = _window_fractions(packer, cands, size, spacing)
-        score = np.abs(est - target * 1.02) + 2.0 * np.maximum(target - est, 0.0)
-        offset = cands[int(np.argmin(score))]
 
-    # ---- rasterise all copies that touch the grid
+def _place_window(packer: _Packer, fr: _Frame, window_axes, target: float, rng) -> np.ndarray:
+    """Offset of the grid in the packing box along the window axes.
+
+    A window cut from a bigger packing sees that packing's local fluctuation (several pp for a
+    window of a few particles): among random placements, the window whose fraction is nearest a
+    little above the target is picked, so that the final scale only shrinks.
+    """
+    cands = np.tile(fr.offset, (32, 1))
+    cands[1:, window_axes] = rng.random((31, int(window_axes.sum()))) * fr.box[window_axes]
+    est = _window_fractions(packer, cands, fr.size, fr.spacing)
+    score = np.abs(est - target * 1.02) + 2.0 * np.maximum(target - est, 0.0)
+    return cands[int(np.argmin(score))]
+
+
+class _Raster(NamedTuple):
+    """The rasterised copies: buffers, copy bookkeeping and the contact limits."""
+
+    d2: np.ndarray               # squared scaled distance to the nearest copy (float32)
+    lab: np.ndarray              # id of the nearest copy's final-particle key (int32, 0 = none)
+    src: np.ndarray              # packer index of each copy
+    ukey: np.ndarray             # the distinct final-particle keys (id k = ukey[k - 1])
+    first: np.ndarray            # first copy of each key
+    cap: float                   # largest scale the buffers hold
+    s_max: float                 # largest admissible global scale (overlap limit of every contact)
+    contacts: tuple              # (i, j, d, h_i, h_j) of the touching pairs at scale 1
+
+
+def _rasterise_packing(packer: _Packer, fr: _Frame, offset, max_overlap, progress) -> _Raster:
+    """Rasterise all copies of the particles that touch the grid."""
     extent = _extent(packer.axes, packer.radii)
-    src, cen, key = _copies(packer.pos - offset, extent, shape, spacing, box, periodic_axes)
+    src, cen, key = _copies(packer.pos - offset, extent, fr.shape, fr.spacing, fr.box, fr.periodic_axes)
     ukey, first, ids = np.unique(key, return_index=True, return_inverse=True)
     ids = (ids.ravel() + 1).astype(np.int32)
     if packer.axes is None:
@@ -793,10 +887,17 @@ def pack_particles(shape, spacing, target_fraction, *, seed, d50_um=10.0, psd="l
     ci, cj, cd, chi, chj = packer.contacts()
     s_max = float(np.min(cd / (chi + chj - max_overlap * np.minimum(chi, chj)))) if ci.size else 1.1
     cap = float(min(1.05, max(1.0, s_max)))
-    d2, lab = _rasterise(shape, spacing, cen, quad, extent[src], ids, cap, progress, 0.5, 0.92)
+    d2, lab = _rasterise(fr.shape, fr.spacing, cen, quad, extent[src], ids, cap, progress, 0.5, 0.92)
+    return _Raster(d2=d2, lab=lab, src=src, ukey=ukey, first=first, cap=cap, s_max=s_max,
+                   contacts=(ci, cj, cd, chi, chj))
 
-    # ---- final global radius scale that gives the target voxel fraction exactly
-    n_vox = int(np.prod(shape))
+
+def _final_scale(d2: np.ndarray, lab: np.ndarray, target: float, cap: float, s_max: float) -> float:
+    """The global radius scale that gives the target voxel fraction exactly; clears ``lab`` beyond it.
+
+    The fraction at scale ``s`` is the share of voxels whose scaled distance is at most ``s``.
+    """
+    n_vox = d2.size
     want = int(round(target * n_vox))
     flat = d2.ravel()
     inside = int(np.count_nonzero(flat < cap * cap))
@@ -812,38 +913,183 @@ def pack_particles(shape, spacing, target_fraction, *, seed, d50_um=10.0, psd="l
         s = min(max(math.sqrt(s2), s_lo), s_max, cap)
     s2 = np.float32(s * s)
     lab[d2 > s2] = 0
-    del d2, flat
+    return s
 
-    # ---- relabel to 1..N in key order, dropping particles without a voxel
-    counts = np.zeros(ukey.size + 1, np.int64)
+
+def _relabel(lab: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ids 1..N in key order, particles without a voxel dropped: (ids, present per key, counts)."""
+    shape = lab.shape
+    counts = np.zeros(n_keys + 1, np.int64)
     slab = max(1, (1 << 24) // (shape[1] * shape[2]))  # bincount casts to intp: count slab by slab
     for z0 in range(0, shape[0], slab):
-        counts += np.bincount(lab[z0:z0 + slab].ravel(), minlength=ukey.size + 1)
+        counts += np.bincount(lab[z0:z0 + slab].ravel(), minlength=n_keys + 1)
     present = counts[1:] > 0
-    lut = np.zeros(ukey.size + 1, np.int32)
+    lut = np.zeros(n_keys + 1, np.int32)
     lut[1:][present] = np.arange(1, int(present.sum()) + 1, dtype=np.int32)
-    lab = lut[lab]
-    fraction = float(counts[1:].sum()) / n_vox
+    return lut[lab], present, counts
 
-    # one row per final particle: its first copy with the periodic-axis shift removed
-    srcp = src[first][present]
-    shift_code = (ukey % 27)[present]
+
+def _particle_table(packer: _Packer, ras: _Raster, present, fr: _Frame, offset, s: float):
+    """One row per final particle (its first copy, the periodic-axis shift removed).
+
+    Returns centres (N, 3) um, radii (N,) um, semi-axes (N, 3, 3) um and the deepest overlap
+    (fraction of the smaller extent) at the final scale.
+    """
+    srcp = ras.src[ras.first][present]
+    shift_code = (ras.ukey % 27)[present]
     shifts = np.stack([(shift_code // 3 ** a) % 3 - 1 for a in range(3)], axis=1)
-    centres = packer.pos[srcp] + shifts * box - offset
+    centres = packer.pos[srcp] + shifts * fr.box - offset
     radii_f = packer.radii[srcp] * s
     if packer.axes is None:
         axes_f = np.eye(3)[None, :, :] * radii_f[:, None, None]
     else:
         axes_f = packer.axes[srcp] * s
+    ci, _cj, cd, chi, chj = ras.contacts
     mo = float(np.max((s * (chi + chj) - cd) / (s * np.minimum(chi, chj)))) if ci.size else 0.0
+    return centres, radii_f, axes_f, mo
 
-    # achieved z-profile on bins of the grid (voxel layers averaged), z from the z=0 face
+
+def _achieved_profile(lab: np.ndarray, fr: _Frame, zp: _ZProfile, gradient, target: float):
+    """Achieved z-profile on bins of the grid (voxel layers averaged), z from the z=0 face.
+
+    Returns (bin centres in um, target fractions, achieved fractions).
+    """
+    shape, size, h = fr.shape, fr.size, fr.h
     layer = np.count_nonzero(lab, axis=(1, 2)) / float(shape[1] * shape[2])
-    nb_grid = max(1, min(shape[0], int(round(size[0] / wb))))
+    nb_grid = max(1, min(shape[0], int(round(size[0] / zp.wb))))
     which = np.minimum(((np.arange(shape[0]) + 0.5) * h[0] / size[0] * nb_grid).astype(int), nb_grid - 1)
     ach = np.bincount(which, layer, minlength=nb_grid) / np.maximum(np.bincount(which, minlength=nb_grid), 1)
     zmid = (np.arange(nb_grid) + 0.5) * size[0] / nb_grid
-    tgt = prof(zmid) * gradient_scale if gradient is not None else np.full(nb_grid, target)
+    tgt = zp.prof(zmid) * zp.gradient_scale if gradient is not None else np.full(nb_grid, target)
+    return zmid, tgt, ach
+
+
+# --------------------------------------------------------------------------------------------
+# public entry point
+
+
+def pack_particles(shape, spacing, target_fraction, *, seed, d50_um=10.0, psd="lognormal",
+                   psd_sigma=None, psd_weighting="number", diameters_um=None, max_overlap=0.2,
+                   aspect_range=(0.85, 1.0), gradient=None, periodic=False, progress=None) -> dict:
+    """Pack polydisperse near-spherical particles to a target solid fraction on a voxel grid.
+
+    Parameters
+    ----------
+    shape : (3,) ints
+        Grid size (nz, ny, nx) in voxels.
+    spacing : (3,) floats, um
+        Voxel size (dz, dy, dx) (anisotropic allowed).
+    target_fraction : float, 0..0.85
+        Solid (particle) volume fraction of the whole grid, e.g. 0.62.
+    seed : int
+        Everything is deterministic from it.
+    d50_um : float, um
+        Median diameter of the log-normal.
+    psd : {"lognormal", "monodisperse"}
+        Size distribution (``"monodisperse"``: all ``d50_um``).
+    psd_sigma : float, optional
+        ln of the geometric standard deviation, 0..1.5 (default :data:`DEFAULT_PSD_SIGMA`, 0.38).
+    psd_weighting : {"number", "volume"}
+        ``"number"``: ``d50_um`` is the number median, as counted in an image; ``"volume"``: the
+        volume-weighted median of a laser-diffraction datasheet.
+    diameters_um : sequence of floats, um, optional
+        Diameters to draw from (overrides the log-normal); draws take the list's values,
+        stratified over its number distribution.
+    max_overlap : float, 0..0.9
+        Largest overlap depth of two particles, as a fraction of the smaller extent.
+    aspect_range : (float, float)
+        (min, max) axis ratios to the longest axis of random ellipsoids (volume preserving,
+        random orientation), within 0.5..1; ``(1, 1)`` gives spheres.
+    gradient : callable, table or None
+        None; a callable ``f(z_um) -> local fraction`` (z in um from the z=0 face); or a table of
+        ``(z_frac, local_fraction)`` rows (linear in between).  Its shape is used: it is scaled
+        so that its mean over the thickness equals ``target_fraction``.
+    periodic : bool
+        Particles wrap around the lateral (x, y) faces; z is never periodic.
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    dict
+        ``particles``: int32 (nz, ny, nx) id map, 0 = none, 1..N;
+        ``centres_um``: (N, 3) z, y, x centres in um (outside the grid for particles cut by a
+        face); ``radii_um``: (N,) volume-equivalent radii (um); ``axes``: (N, 3, 3) semi-axis
+        vectors as rows (um); ``diameters_um``: (N,) placed volume-equivalent diameters (= 2
+        radii); ``diameters_requested_um``: the stratified draw before packing (um);
+        ``psd_requested``: D10/D50/D90 (um); ``fraction``: achieved voxel fraction;
+        ``target_fraction``; ``radius_scale``: the final global scale; ``max_overlap_achieved``:
+        the deepest overlap (fraction of the smaller extent); ``profile``: z-bins about d50/10
+        thick (``z_um`` from the z=0 face, ``target`` and ``achieved`` local fractions);
+        ``gradient_scale``: factor applied to the gradient to meet the mean; ``relaxation``:
+        iterations, converged, union/summed volume, particles drawn and removed, packing box
+        (um); ``psd_weighting``; ``max_overlap``; ``periodic``; ``wall_s`` (s).
+
+    Raises
+    ------
+    BadInput
+        An argument out of range (the message names it); a periodic volume narrower than two
+        largest particles (``periodic``); a gradient outside 0..0.8 after scaling
+        (``gradient``); a grid whose working arrays (about 12 bytes per voxel) cannot fit in the
+        available memory (``shape``).
+
+    Notes
+    -----
+    A grid narrower than two largest particles (along a non-periodic axis) is cut as a window
+    from a bigger periodic packing; the window is placed where the packing is a little denser
+    than the target, so the final scale shrinks the particles by 1-3 % at most.
+
+    Examples
+    --------
+    >>> res = pack_particles((16, 16, 16), (0.5, 0.5, 0.5), 0.5, seed=0, d50_um=3.0)
+    >>> res["particles"].shape, res["particles"].dtype
+    ((16, 16, 16), dtype('int32'))
+    >>> round(res["fraction"], 3), int(res["particles"].max()) == len(res["radii_um"])
+    (0.5, True)
+    """
+    t0 = time.perf_counter()
+    sigma = DEFAULT_PSD_SIGMA if psd_sigma is None else psd_sigma
+    shape, spacing, user, aspect_range = _check(shape, spacing, target_fraction, d50_um, sigma, max_overlap,
+                                                aspect_range, diameters_um, psd, psd_weighting)
+    _check_memory(shape)
+    target = float(target_fraction)
+    rng = np.random.default_rng(seed)
+    dist = _PSD(d50_um, sigma, psd, psd_weighting, user)
+
+    # ---- the packing box and the target z-profile on its bins
+    fr = _frame(shape, spacing, dist, aspect_range, gradient, periodic)
+    zp = _target_profile(fr, gradient, target, dist)
+
+    # ---- particle count: the union exceeds the local targets by a small surplus, trimmed later
+    surplus = 0.02 if gradient is None else 0.04
+    # window axes: the grid is narrower than the packing box (z only without a gradient)
+    window_axes = fr.box > fr.size * (1 + 1e-9)
+    if gradient is not None:
+        window_axes[0] = False
+    # in a window, keep a surplus of the packing: the window is picked a little over-full
+    keep_surplus = 0.06 if window_axes.any() else 0.0
+    packer, drawn = _initial_packing(fr, zp, dist, aspect_range, max_overlap, 1 + keep_surplus + surplus, rng,
+                                     progress)
+    window = max(zp.d_med, zp.wb)
+    kappa = _fill_profile(packer, fr, zp, dist, aspect_range, zp.local * (1 + keep_surplus + 0.5 * surplus),
+                          gradient is None, window, drawn, rng, progress)
+    report(progress, 0.45, "matching the z-profile")
+
+    # ---- greedy thinning to the z-profile (and to the count), then the window's place
+    keep = _greedy_thin(packer, zp.local * (1 + keep_surplus), window, rng, kappa)
+    packer.keep(keep)
+    offset = _place_window(packer, fr, window_axes, target, rng) if window_axes.any() else fr.offset
+
+    # ---- rasterise, pick the final scale, relabel 1..N
+    ras = _rasterise_packing(packer, fr, offset, max_overlap, progress)
+    s = _final_scale(ras.d2, ras.lab, target, ras.cap, ras.s_max)
+    lab = ras.lab
+    ras = ras._replace(d2=None, lab=None)             # free the distance buffer (and the old ids below)
+    lab, present, counts = _relabel(lab, ras.ukey.size)
+    fraction = float(counts[1:].sum()) / lab.size
+
+    centres, radii_f, axes_f, mo = _particle_table(packer, ras, present, fr, offset, s)
+    zmid, tgt, ach = _achieved_profile(lab, fr, zp, gradient, target)
     report(progress, 1.0, "particles packed")
     return {
         "particles": lab,
@@ -859,26 +1105,64 @@ def pack_particles(shape, spacing, target_fraction, *, seed, d50_um=10.0, psd="l
         "radius_scale": float(s),
         "max_overlap": float(max_overlap),
         "max_overlap_achieved": mo,
-        "gradient_scale": float(gradient_scale),
+        "gradient_scale": float(zp.gradient_scale),
         "profile": {"z_um": zmid, "target": tgt, "achieved": ach},
         "relaxation": {"iterations": int(packer.iterations), "converged": bool(packer.converged),
                        "union_ratio": float(kappa), "particles_drawn": int(sum(d.size for d in drawn)),
-                       "particles_removed": int((~keep).sum()), "packing_box_um": box.tolist()},
+                       "particles_removed": int((~keep).sum()), "packing_box_um": fr.box.tolist()},
         "periodic": bool(periodic),
         "wall_s": time.perf_counter() - t0,
     }
 
 
 def linear_profile(a, b):
-    """A ``gradient`` table: the local fraction linear from ``a`` at z=0 to ``b`` at the top face."""
+    """A ``gradient`` table: the local fraction linear from ``a`` at z=0 to ``b`` at the top face.
+
+    Parameters
+    ----------
+    a, b : float
+        Local solid fractions at the z=0 face and at the top face.
+
+    Returns
+    -------
+    list of (float, float)
+        ``(z_frac, local_fraction)`` rows for :func:`pack_particles`.
+
+    Examples
+    --------
+    >>> linear_profile(0.5, 0.7)
+    [(0.0, 0.5), (1.0, 0.7)]
+    """
     return [(0.0, float(a)), (1.0, float(b))]
 
 
 def bump_profile(mean, amplitude, centre_um, width_um):
-    """A callable ``f(z_um)``: ``mean`` plus a Gaussian bump of ``amplitude`` at ``centre_um``.
+    """A ``gradient`` callable ``f(z_um)``: ``mean`` plus a Gaussian bump of ``amplitude`` at ``centre_um``.
 
     Fig. 1D of the reference study: the NMC fraction deviates from its mean about 50 um from the
-    current collector.  ``width_um`` is the Gaussian's standard deviation.
+    current collector.
+
+    Parameters
+    ----------
+    mean : float
+        Local fraction away from the bump.
+    amplitude : float
+        Height of the bump (negative for a dip).
+    centre_um : float, um
+        Position of the bump from the z=0 face.
+    width_um : float, um
+        The Gaussian's standard deviation.
+
+    Returns
+    -------
+    callable
+        ``f(z_um) -> local fraction`` (array in, array out).
+
+    Examples
+    --------
+    >>> f = bump_profile(0.6, 0.05, 50.0, 10.0)
+    >>> f(50.0).item()
+    0.65
     """
     def f(z_um):
         z = np.asarray(z_um, float)
@@ -892,10 +1176,33 @@ def measure_particle_sizes(particles, spacing, *, periodic=False) -> dict:
     Only particles that touch no non-periodic face are measured (a cut particle's size is
     unknown); each is weighted by ``prod(n / (n - k - 1))`` over the non-periodic axes (``k`` its
     extent in voxels, ``n`` the grid size): the Miles-Lantuejoul minus-sampling correction for
-    large particles being cut more often.  ``periodic`` is the lateral (x, y) periodicity.
+    large particles being cut more often.
 
-    Returns ``{"ids", "diameters_um", "weights", "n_measured", "n_total", "psd"}`` with ``psd``
-    the D10/D50/D90 (um) number- and volume-weighted (see :func:`psd_quantiles`).
+    Parameters
+    ----------
+    particles : (nz, ny, nx) int array
+        Particle ids ``[z, y, x]``, 0 = none.
+    spacing : (3,) floats, um
+        Voxel size (dz, dy, dx).
+    periodic : bool
+        The lateral (x, y) faces are periodic (particles there are not cut).
+
+    Returns
+    -------
+    dict
+        ``ids`` (measured particle ids), ``diameters_um``, ``weights``, ``n_measured``,
+        ``n_total`` and ``psd`` (the D10/D50/D90 in um, number- and volume-weighted, see
+        :func:`psd_quantiles`; None if nothing was measured).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lab = np.zeros((6, 6, 6), np.int32)
+    >>> lab[1:3, 1:3, 1:3] = 1                      # 8 voxels inside
+    >>> lab[0, 0, 0] = 2                            # cut by the faces: not measured
+    >>> m = measure_particle_sizes(lab, (1.0, 1.0, 1.0))
+    >>> m["ids"].tolist(), m["n_total"], round(float(m["diameters_um"][0]), 3)
+    ([1], 2, 2.481)
     """
     from scipy import ndimage
 

@@ -32,46 +32,114 @@ flux balance: the solve is accepted when ``|Q_in - Q_out| <= flux_tol * (Q_in + 
 (the residual's sum is exactly Q_in - Q_out); the multigrid path iterates until that holds and
 the residual norm has dropped by 1e-8 (a guard against a balance met by chance), the amg path
 tightens the linear solver's tolerance until it holds.  A multigrid solve that does not reach the
-criterion in ``maxiter`` iterations is redone by the amg path.
+criterion in ``maxiter`` iterations is redone by the amg path.  Each method is one function
+(``_solve_multigrid``, ``_solve_amg``) picked from the table ``_METHODS``.
+
+Axes are ``"z"``, ``"y"``, ``"x"`` or the indices 0, 1, 2 of the (z, y, x) array axes.  Errors
+name the keyword argument at fault (``sigma``, ``axis``, ``method``, ``phases``,
+``conductivities``, ``cbd_factor``).
 """
 
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 import numpy as np
 from scipy import ndimage, sparse
 
 from electrovox.errors import BadInput
 from electrovox.progress import report
+from electrovox.solvers._axes import array_axis
 from electrovox.volume import spacing_array
 
 from . import multigrid
 
+#: axis names -> index of the (z, y, x) array axes
 AXES = {"z": 0, "y": 1, "x": 2}
 
 
-def conductivity_map(labels: np.ndarray, legend: dict[int, str], conductivities: dict[str, float]) -> np.ndarray:
-    """float64 conductivity per voxel from a label volume: ``conductivities`` maps phase names to
-    values (phases not named conduct nothing).  Raises BadInput for unknown phases."""
+def _conductivity_lut(legend: dict[int, str], conductivities: dict[str, float], source: str) -> np.ndarray:
+    """256-entry conductivity per label id; BadInput (named ``source``) for unknown phases or bad values."""
     names = set(legend.values())
     lut = np.zeros(256, dtype=np.float64)
     for phase, value in conductivities.items():
         if phase not in names:
-            raise BadInput("--phases", f"phase {phase!r} is not in the legend ({', '.join(sorted(names))})",
-                           "name phases of the legend, e.g. pore,crack")
+            raise BadInput(source, f"phase {phase!r} is not in the legend ({', '.join(sorted(names))})",
+                           f"name phases of the legend in {source}, e.g. 'pore' or 'crack'")
         v = float(value)
         if not np.isfinite(v) or v < 0:
-            raise BadInput("--phases", f"conductivity {value!r} of {phase} is not a finite value >= 0",
+            raise BadInput(source, f"conductivity {value!r} of {phase} is not a finite value >= 0",
                            "give conductivities >= 0")
         for i, name in legend.items():
             if name == phase:
                 lut[int(i)] = v
-    return lut[np.asarray(labels, dtype=np.uint8)]
+    return lut
 
 
-def percolating(sigma: np.ndarray, axis: int) -> np.ndarray:
-    """bool mask of the conducting voxels (sigma > 0) face-connected to both faces normal to ``axis``."""
+def conductivity_map(labels: np.ndarray, legend: dict[int, str], conductivities: dict[str, float]) -> np.ndarray:
+    """Conductivity per voxel of a label volume.
+
+    Parameters
+    ----------
+    labels : (nz, ny, nx) integer array
+        Label ids (0..255) ``[z, y, x]``.
+    legend : dict {int: str}
+        Label id -> phase name.
+    conductivities : dict {str: float}
+        Phase name -> conductivity (>= 0, any units); phases not named conduct nothing.
+
+    Returns
+    -------
+    (nz, ny, nx) float64 array
+        The conductivity of each voxel.
+
+    Raises
+    ------
+    BadInput
+        A phase that is not in the legend, or a negative or non-finite value (names
+        ``conductivities``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> conductivity_map(np.array([[[0, 1, 2]]], np.uint8), {0: "pore", 1: "cbd", 2: "am"},
+    ...                  {"pore": 1.0, "cbd": 0.1}).tolist()
+    [[[1.0, 0.1, 0.0]]]
+    """
+    return _conductivity_lut(legend, conductivities, "conductivities")[np.asarray(labels, dtype=np.uint8)]
+
+
+def percolating(sigma: np.ndarray, axis) -> np.ndarray:
+    """Conducting voxels face-connected to both faces normal to ``axis``.
+
+    Parameters
+    ----------
+    sigma : (nz, ny, nx) array
+        Conductivity per voxel; voxels with ``sigma > 0`` conduct.
+    axis : {"z", "y", "x"} or {0, 1, 2}
+        An axis name, or an index into the (z, y, x) array axes.
+
+    Returns
+    -------
+    (nz, ny, nx) bool array
+        True where a voxel conducts and its 6-connected conducting cluster touches both faces.
+
+    Raises
+    ------
+    BadInput
+        An unknown ``axis``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = np.zeros((3, 1, 3))
+    >>> s[:, 0, 0] = 1.0                         # a column through the whole volume along z
+    >>> s[1, 0, 2] = 1.0                         # an isolated voxel
+    >>> percolating(s, "z")[:, 0, :].astype(int).tolist()
+    [[1, 0, 0], [1, 0, 0], [1, 0, 0]]
+    """
+    axis = array_axis(axis)
     cond = sigma > 0
     lab, n = ndimage.label(cond)
     if n == 0:
@@ -156,6 +224,92 @@ def _solve(a_mat, b, tol, maxiter, x0=None, solver_cache=None):
     return x, count[0]
 
 
+class _Solution(NamedTuple):
+    """What a solver method returns: the fluxes through the Dirichlet planes and the potential."""
+
+    q_in: float
+    q_out: float
+    imbalance: float             # |q_in - q_out| / mean
+    iterations: int
+    potential: np.ndarray | None  # float32 [z, y, x], NaN where not solved (with fields only)
+
+
+def _solve_multigrid(sig, active, sp, ax, *, flux_tol, maxiter, fields, progress) -> _Solution | None:
+    """Matrix-free multigrid (numba): flexible CG with an aggregation K-cycle; None if not converged."""
+    report(progress, 0.15, "multigrid set-up and solve")
+    order = [ax] + [i for i in range(3) if i != ax]
+    sub = None if progress is None else (lambda f, m=None: report(progress, 0.15 + 0.75 * f, m))
+    x_t, q_in, q_out, imbalance, iters, _info = multigrid.solve(
+        np.moveaxis(sig, ax, 0), np.moveaxis(active, ax, 0), [sp[i] for i in order],
+        flux_tol=flux_tol, maxiter=maxiter, progress=sub)
+    if not imbalance <= flux_tol:
+        return None                                        # not converged: the caller redoes it by amg
+    pot = None
+    if fields:
+        pot = np.full(sig.shape, np.nan, dtype=np.float32)
+        pot_t = np.moveaxis(pot, ax, 0)
+        act_t = np.moveaxis(active, ax, 0)
+        pot_t[act_t] = x_t[act_t]
+    return _Solution(q_in, q_out, imbalance, iters, pot)
+
+
+def _solve_amg(sig, active, sp, ax, *, flux_tol, maxiter, fields, progress) -> _Solution:
+    """Assembled sparse system, CG + smoothed-aggregation AMG (pyamg; CG + Jacobi without it).
+
+    The linear solver's tolerance is tightened (up to 6 rounds) until the flux balances.
+    """
+    report(progress, 0.15, "assembly")
+    a_mat, b, gb, inlet, outlet, idx = _system(sig, sp, ax, active)
+    report(progress, 0.3, "solve")
+    tol, x, iters, cache = 1e-8, None, 0, {}
+    for _ in range(6):
+        x, it = _solve(a_mat, b, tol, maxiter, x0=x, solver_cache=cache)
+        iters += it
+        q_in = float(np.sum(gb[inlet] * (1.0 - x[inlet])))
+        q_out = float(np.sum(gb[outlet] * x[outlet]))
+        imbalance = abs(q_in - q_out) / max(0.5 * (q_in + q_out), 1e-300)
+        if imbalance <= flux_tol:
+            break
+        tol *= 0.01                                        # tighten until the flux balances
+    pot = None
+    if fields:
+        pot = np.full(sig.shape, np.nan, dtype=np.float32)
+        pot[active] = x
+    return _Solution(q_in, q_out, imbalance, iters, pot)
+
+
+#: the solver methods of :func:`solve_conduction`; a method returning None has not converged and
+#: is redone by ``_FALLBACK``
+_METHODS = {"multigrid": _solve_multigrid, "amg": _solve_amg}
+_FALLBACK = "amg"
+
+
+def _pick_method(method: str | None) -> str:
+    """The method to run: the default, or ``method`` checked (BadInput naming ``method``)."""
+    if method is None:
+        method = "multigrid" if multigrid.HAVE_NUMBA else "amg"
+    if method not in _METHODS:
+        raise BadInput("method", f"{method!r} is not a solver", "give method=" + " or ".join(map(repr, _METHODS)))
+    if method == "multigrid" and not multigrid.HAVE_NUMBA:
+        method = "amg"                                     # pragma: no cover - numba is a dependency
+    return method
+
+
+def _check_conductivities(sigma, spacing, axis):
+    """``sigma`` as float64 [z, y, x], the spacing as 3 floats and the axis as an array index."""
+    sig = np.asarray(sigma, dtype=np.float64)
+    if sig.ndim != 3:
+        raise BadInput("sigma", f"the conductivity map has shape {sig.shape}", "give a 3D [z, y, x] volume")
+    if not np.all(np.isfinite(sig)) or np.any(sig < 0):
+        raise BadInput("sigma", "conductivities must be finite and >= 0", "check the phase conductivities")
+    sp = tuple(float(v) for v in spacing_array(spacing))
+    ax = array_axis(axis)
+    if sig.shape[ax] < 2:
+        raise BadInput("axis", f"the volume has {sig.shape[ax]} voxel along {'zyx'[ax]}",
+                       "choose an axis along which the volume has at least 2 voxels")
+    return sig, sp, ax
+
+
 def solve_conduction(sigma: np.ndarray, spacing, axis="z", *, sigma_ref: float | None = None,
                      flux_tol: float = 1e-6, maxiter: int = 500, fields: bool = False, method: str | None = None,
                      progress=None) -> dict:
@@ -163,43 +317,65 @@ def solve_conduction(sigma: np.ndarray, spacing, axis="z", *, sigma_ref: float |
 
     Parameters
     ----------
-    sigma : float array [z, y, x], conductivity per voxel (>= 0; any units).
-    spacing : voxel size (dz, dy, dx) in um (one number: cubic).
-    axis : "z" | "y" | "x" or 0 | 1 | 2 (array axis); the potential drop is applied along it.
-    sigma_ref : reference (bulk) conductivity of D_eff; default the largest value in ``sigma``.
-    flux_tol : accepted relative flux imbalance between inlet and outlet.
-    method : "multigrid" (default where numba is importable) or "amg" (pyamg); see the module
-        docstring.
-    fields : also return the potential (float32 [z, y, x], NaN where not solved) and the flux
-        density (float32 [z, y, x, 3], components x, y, z, in sigma-units per um, 0 where not solved).
+    sigma : (nz, ny, nx) float array
+        Conductivity per voxel ``[z, y, x]`` (>= 0, any units; 0 = not conducting).
+    spacing : float or (3,) floats, um
+        Voxel size (dz, dy, dx); one number for cubic voxels.
+    axis : {"z", "y", "x"} or {0, 1, 2}
+        Direction of the potential drop: an axis name, or an index into the (z, y, x) array axes.
+    sigma_ref : float, optional
+        Reference (bulk) conductivity of ``D_eff``, in the units of ``sigma``; default the largest
+        value in ``sigma``.
+    flux_tol : float
+        Accepted relative flux imbalance between inlet and outlet.
+    maxiter : int
+        Iteration limit of the solver (per round of the amg path).
+    fields : bool
+        Also return the potential and the flux density.
+    method : {"multigrid", "amg"}, optional
+        The solver (see the module docstring); default "multigrid" where numba is importable.
+        A multigrid solve that does not converge in ``maxiter`` iterations is redone by "amg".
+    progress : callable, optional
+        ``progress(fraction, message)``.
 
-    Returns a dict: ``D_eff`` (sigma_eff / sigma_ref), ``sigma_eff``, ``porosity`` (volume fraction
-    of sigma > 0), ``percolating_fraction`` (of the volume), ``isolated_fraction`` (conducting but
-    not connected to both faces, of the volume), ``tau`` (porosity / D_eff; inf if nothing
-    percolates), ``macmullin`` (1 / D_eff), ``flux_in``, ``flux_out``, ``flux_imbalance``
-    (relative), ``iterations``, ``method`` (the solver that produced the result), ``wall_s``,
-    ``axis``, and with ``fields`` ``potential`` and ``flux``.
+    Returns
+    -------
+    dict
+        ``D_eff`` (sigma_eff / sigma_ref, dimensionless), ``sigma_eff`` (units of ``sigma``),
+        ``sigma_ref``, ``porosity`` (volume fraction of sigma > 0), ``percolating_fraction`` (of
+        the volume), ``isolated_fraction`` (conducting but not connected to both faces, of the
+        volume), ``tau`` (porosity / D_eff; inf if nothing percolates), ``macmullin`` (1 / D_eff),
+        ``flux_in``, ``flux_out`` (sigma-units x um), ``flux_imbalance`` (relative),
+        ``iterations``, ``unknowns`` (solved voxels; absent if nothing percolates), ``method``
+        (the solver that produced the result), ``wall_s`` (s), ``axis`` ("z", "y" or "x"), and
+        with ``fields``: ``potential`` (float32 (nz, ny, nx), 1 at the inlet plane to 0 at the
+        outlet, NaN where not solved) and ``flux`` (float32 (nz, ny, nx, 3), components x, y, z,
+        in sigma-units per um, 0 where not solved).
+
+    Raises
+    ------
+    BadInput
+        ``sigma`` not 3D or not finite and >= 0; an unknown ``axis`` or one with fewer than 2
+        voxels; an unknown ``method``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sigma = np.ones((6, 4, 4))
+    >>> sigma[:, :, :2] = 0.0                           # half the cross-section conducts
+    >>> r = solve_conduction(sigma, 0.5, "z")
+    >>> print(f"D_eff {r['D_eff']:.6f}, tau {r['tau']:.6f}, axis {r['axis']}, {r['method']}")
+    D_eff 0.500000, tau 1.000000, axis z, multigrid
+    >>> print(f"{solve_conduction(sigma, 0.5, 0, method='amg')['sigma_eff']:.6f}")
+    0.500000
     """
     t0 = time.perf_counter()
-    sig = np.asarray(sigma, dtype=np.float64)
-    if sig.ndim != 3:
-        raise BadInput("conduction", f"the conductivity map has shape {sig.shape}", "give a 3D [z, y, x] volume")
-    if not np.all(np.isfinite(sig)) or np.any(sig < 0):
-        raise BadInput("conduction", "conductivities must be finite and >= 0", "check the phase conductivities")
-    sp = tuple(float(v) for v in spacing_array(spacing))
-    ax = AXES.get(axis, axis) if isinstance(axis, str) else int(axis)
-    if ax not in (0, 1, 2):
-        raise BadInput("--axis", f"{axis!r} is not x, y or z", "give --axis x, y or z")
-    if sig.shape[ax] < 2:
-        raise BadInput("--axis", f"the volume has {sig.shape[ax]} voxel along {'zyx'[ax]}",
-                       "choose an axis along which the volume has at least 2 voxels")
+    sig, sp, ax = _check_conductivities(sigma, spacing, axis)
     ref = float(sig.max()) if sigma_ref is None else float(sigma_ref)
     porosity = float(np.count_nonzero(sig > 0)) / sig.size
     report(progress, 0.05, "percolation")
     active = percolating(sig, ax)
     n_act = int(np.count_nonzero(active))
-    length = sig.shape[ax] * sp[ax]
-    cross = np.prod([sig.shape[i] * sp[i] for i in range(3) if i != ax])
     out = {"axis": "zyx"[ax], "porosity": porosity, "percolating_fraction": n_act / sig.size,
            "isolated_fraction": porosity - n_act / sig.size, "sigma_ref": ref}
     if n_act == 0 or ref <= 0:
@@ -209,64 +385,72 @@ def solve_conduction(sigma: np.ndarray, spacing, axis="z", *, sigma_ref: float |
             out["potential"] = np.full(sig.shape, np.nan, np.float32)
             out["flux"] = np.zeros(sig.shape + (3,), np.float32)
         return out
-    if method is None:
-        method = "multigrid" if multigrid.HAVE_NUMBA else "amg"
-    if method not in ("multigrid", "amg"):
-        raise BadInput("method", f"{method!r} is not a solver", "give method='multigrid' or 'amg'")
-    if method == "multigrid" and not multigrid.HAVE_NUMBA:
-        method = "amg"                                     # pragma: no cover - numba is a dependency
-    pot = None
-    if method == "multigrid":
-        report(progress, 0.15, "multigrid set-up and solve")
-        order = [ax] + [i for i in range(3) if i != ax]
-        sub = None if progress is None else (lambda f, m=None: report(progress, 0.15 + 0.75 * f, m))
-        x_t, q_in, q_out, imbalance, iters, _info = multigrid.solve(
-            np.moveaxis(sig, ax, 0), np.moveaxis(active, ax, 0), [sp[i] for i in order],
-            flux_tol=flux_tol, maxiter=maxiter, progress=sub)
-        if imbalance <= flux_tol:
-            if fields:
-                pot = np.full(sig.shape, np.nan, dtype=np.float32)
-                pot_t = np.moveaxis(pot, ax, 0)
-                act_t = np.moveaxis(active, ax, 0)
-                pot_t[act_t] = x_t[act_t]
-            del x_t
-        else:
-            method = "amg"                                 # not converged: redo by the amg path
-    if method == "amg":
-        report(progress, 0.15, "assembly")
-        a_mat, b, gb, inlet, outlet, idx = _system(sig, sp, ax, active)
-        report(progress, 0.3, "solve")
-        tol, x, iters, cache = 1e-8, None, 0, {}
-        for _ in range(6):
-            x, it = _solve(a_mat, b, tol, maxiter, x0=x, solver_cache=cache)
-            iters += it
-            q_in = float(np.sum(gb[inlet] * (1.0 - x[inlet])))
-            q_out = float(np.sum(gb[outlet] * x[outlet]))
-            imbalance = abs(q_in - q_out) / max(0.5 * (q_in + q_out), 1e-300)
-            if imbalance <= flux_tol:
-                break
-            tol *= 0.01                                    # tighten until the flux balances
-        if fields:
-            pot = np.full(sig.shape, np.nan, dtype=np.float32)
-            pot[active] = x
+
+    method = _pick_method(method)
+    kw = {"flux_tol": flux_tol, "maxiter": maxiter, "fields": fields, "progress": progress}
+    sol = _METHODS[method](sig, active, sp, ax, **kw)
+    if sol is None:
+        method = _FALLBACK
+        sol = _METHODS[method](sig, active, sp, ax, **kw)
+
     report(progress, 0.9, "results")
-    q = 0.5 * (q_in + q_out)
-    sigma_eff = q * length / cross                         # dC = 1
-    d_eff = sigma_eff / ref
-    out.update(D_eff=d_eff, sigma_eff=sigma_eff, tau=porosity / d_eff if d_eff > 0 else float("inf"),
-               macmullin=1.0 / d_eff if d_eff > 0 else float("inf"), flux_in=q_in, flux_out=q_out,
-               flux_imbalance=imbalance, iterations=iters, unknowns=n_act, method=method)
+    out.update(_effective_properties(sol, sig.shape, sp, ax, ref, porosity))
+    out.update(unknowns=n_act, method=method)
     if fields:
-        out["potential"] = pot
-        out["flux"] = flux_density(pot, sig, sp, ax)
+        out["potential"] = sol.potential
+        out["flux"] = flux_density(sol.potential, sig, sp, ax)
     out["wall_s"] = round(time.perf_counter() - t0, 3)
     report(progress, 1.0, "done")
     return out
 
 
-def flux_density(potential: np.ndarray, sigma: np.ndarray, spacing, axis: int) -> np.ndarray:
-    """Voxel-centred flux density -sigma grad c, float32 [z, y, x, 3] (components x, y, z): the
-    mean of the two face fluxes per axis over the face area, the Dirichlet planes included."""
+def _effective_properties(sol: _Solution, shape, sp, ax: int, ref: float, porosity: float) -> dict:
+    """sigma_eff = Q L / (A dC) with dC = 1, and what follows from it."""
+    length = shape[ax] * sp[ax]
+    cross = np.prod([shape[i] * sp[i] for i in range(3) if i != ax])
+    q = 0.5 * (sol.q_in + sol.q_out)
+    sigma_eff = q * length / cross
+    d_eff = sigma_eff / ref
+    return {"D_eff": d_eff, "sigma_eff": sigma_eff, "tau": porosity / d_eff if d_eff > 0 else float("inf"),
+            "macmullin": 1.0 / d_eff if d_eff > 0 else float("inf"), "flux_in": sol.q_in, "flux_out": sol.q_out,
+            "flux_imbalance": sol.imbalance, "iterations": sol.iterations}
+
+
+def flux_density(potential: np.ndarray, sigma: np.ndarray, spacing, axis) -> np.ndarray:
+    """Voxel-centred flux density ``-sigma grad c`` of a solved potential.
+
+    Per axis, the mean of the two face fluxes of a voxel over the face area (harmonic face
+    conductances, as in the solve), the Dirichlet planes normal to ``axis`` included.
+
+    Parameters
+    ----------
+    potential : (nz, ny, nx) float array
+        The potential (1 at the inlet plane, 0 at the outlet), NaN where not solved.
+    sigma : (nz, ny, nx) float array
+        Conductivity per voxel.
+    spacing : (3,) floats, um
+        Voxel size (dz, dy, dx).
+    axis : {"z", "y", "x"} or {0, 1, 2}
+        The axis the potential drop was applied along (an index into the (z, y, x) array axes).
+
+    Returns
+    -------
+    (nz, ny, nx, 3) float32 array
+        Components in (x, y, z) order (VTK's), in sigma-units per um; 0 where not solved.
+
+    Raises
+    ------
+    BadInput
+        An unknown ``axis``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pot = np.array([0.75, 0.25]).reshape(2, 1, 1)     # linear from 1 to 0 over 2 voxels
+    >>> flux_density(pot, np.ones((2, 1, 1)), (1.0, 1.0, 1.0), "z")[:, 0, 0].tolist()
+    [[0.0, 0.0, 0.5], [0.0, 0.0, 0.5]]
+    """
+    axis = array_axis(axis)
     sp = spacing
     c = np.nan_to_num(potential.astype(np.float64), nan=0.0)
     solved = np.isfinite(potential)
@@ -296,28 +480,78 @@ def flux_density(potential: np.ndarray, sigma: np.ndarray, spacing, axis: int) -
     return out
 
 
+def _network(phases, conductivities, cbd_factor) -> tuple[dict[str, float], str]:
+    """The conducting phases with their conductivities, and the keyword that named them."""
+    source = "phases" if conductivities is None else "conductivities"
+    cond = {p: 1.0 for p in phases} if conductivities is None else dict(conductivities)
+    if cbd_factor is not None:
+        f = float(cbd_factor)
+        if not np.isfinite(f) or f < 0:
+            raise BadInput("cbd_factor", f"{cbd_factor!r} is not a value >= 0", "give e.g. cbd_factor=0.1")
+        cond["cbd"] = f
+    if not cond or max(cond.values()) <= 0:
+        raise BadInput(source, "no conducting phase given",
+                       "give e.g. phases=('pore',) or ('pore', 'crack'), or conductivities={'am': 10, 'cbd': 1}")
+    return cond, source
+
+
 def tortuosity(labels: np.ndarray, legend: dict[int, str], spacing, axis="z", *, phases=("pore",),
                conductivities: dict[str, float] | None = None, cbd_factor: float | None = None,
                flux_tol: float = 1e-6, fields: bool = False, method: str | None = None,
                progress=None) -> dict:
     """Tortuosity factor of a set of phases of a label volume along ``axis``.
 
-    ``phases``: names of the conducting phases (conductivity 1 each, the bulk value) unless
-    ``conductivities`` gives a value per phase; ``cbd_factor``: the relative effective
-    conductivity of nanoporous CBD (adds ``cbd`` with that value; e.g. 0.1).  The reference
-    conductivity is 1 for ``phases`` (the bulk electrolyte), else the largest value given.
-    ``method``: the solver (see :func:`solve_conduction`).
-    Returns :func:`solve_conduction`'s dict plus ``phases`` and ``conductivities``.
+    Parameters
+    ----------
+    labels : (nz, ny, nx) integer array
+        Label ids (0..255) ``[z, y, x]``.
+    legend : dict {int: str}
+        Label id -> phase name.
+    spacing : float or (3,) floats, um
+        Voxel size (dz, dy, dx); one number for cubic voxels.
+    axis : {"z", "y", "x"} or {0, 1, 2}
+        Direction of the potential drop: an axis name, or an index into the (z, y, x) array axes.
+    phases : sequence of str
+        The conducting phases, each with conductivity 1 (the bulk value; the reference is then 1).
+        Ignored when ``conductivities`` is given.
+    conductivities : dict {str: float}, optional
+        Phase name -> conductivity (>= 0, any units) instead of ``phases``; the reference is the
+        largest value.
+    cbd_factor : float, optional
+        Relative effective conductivity of the nanoporous CBD (adds ``cbd`` with that value;
+        e.g. 0.1).
+    flux_tol : float
+        Accepted relative flux imbalance (see :func:`solve_conduction`).
+    fields : bool
+        Also return the potential and the flux density.
+    method : {"multigrid", "amg"}, optional
+        The solver (see :func:`solve_conduction`).
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    dict
+        :func:`solve_conduction`'s dict plus ``phases`` (sorted names) and ``conductivities``.
+
+    Raises
+    ------
+    BadInput
+        A phase not in the legend or no conducting phase (names ``phases`` or
+        ``conductivities``), a negative ``cbd_factor``, and :func:`solve_conduction`'s errors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from electrovox.phases import DEFAULT_LEGEND
+    >>> labels = np.full((8, 4, 4), 2, np.uint8)           # am
+    >>> labels[:, :2, :] = 0                               # a straight pore slab along z
+    >>> r = tortuosity(labels, DEFAULT_LEGEND, 0.5, "z", phases=("pore",))
+    >>> print(f"porosity {r['porosity']:.3f}, tau {r['tau']:.6f}, phases {r['phases']}")
+    porosity 0.500, tau 1.000000, phases ['pore']
     """
-    cond = {p: 1.0 for p in phases} if conductivities is None else dict(conductivities)
-    if cbd_factor is not None:
-        f = float(cbd_factor)
-        if not np.isfinite(f) or f < 0:
-            raise BadInput("--cbd-factor", f"{cbd_factor!r} is not a value >= 0", "give e.g. --cbd-factor 0.1")
-        cond["cbd"] = f
-    if not cond or max(cond.values()) <= 0:
-        raise BadInput("--phases", "no conducting phase given", "give e.g. --phases pore or pore,crack")
-    sigma = conductivity_map(labels, legend, cond)
+    cond, source = _network(phases, conductivities, cbd_factor)
+    sigma = _conductivity_lut(legend, cond, source)[np.asarray(labels, dtype=np.uint8)]
     ref = 1.0 if conductivities is None else max(cond.values())
     res = solve_conduction(sigma, spacing, axis, sigma_ref=ref, flux_tol=flux_tol, fields=fields,
                            method=method, progress=progress)

@@ -48,7 +48,31 @@ _CHUNK = 1 << 20  # points per step
 
 
 def parse_axis(axis) -> int | None:
-    """"x" | "y" | "z" | 0 | 1 | 2 -> component index (0 = x); None -> None (estimate it)."""
+    """The velocity component an axis names.
+
+    Unlike the array axes of the voxel cores (ints there index (z, y, x)), an int here is the index
+    of a vector component in VTK's (x, y, z) order: 0 = x, 1 = y, 2 = z.
+
+    Parameters
+    ----------
+    axis : {"x", "y", "z", 0, 1, 2} or None
+        An axis name (case-insensitive), a component index, or None (estimate the direction).
+
+    Returns
+    -------
+    int or None
+        The component index (0 = x), or None.
+
+    Raises
+    ------
+    BadInput
+        Anything else (names ``axis``).
+
+    Examples
+    --------
+    >>> parse_axis("z"), parse_axis(0), parse_axis(None)
+    (2, 0, None)
+    """
     if axis is None:
         return None
     if isinstance(axis, str) and axis.strip().lower() in AXES:
@@ -71,11 +95,37 @@ def _leading(a: np.ndarray, name: str, shape: tuple, dtype) -> np.ndarray:
 def flow_sums(velocity, *, mask=None, weights=None) -> dict:
     """The sums that make up the flow tortuosity, over the counted points of ``velocity``.
 
-    Parameters as in :func:`flow_tortuosity`.  Returns ``{"speed": sum w |V|, "flux": [sum w V_x,
-    sum w V_y, sum w V_z], "weight": sum w, "n_points": points counted, "n_flowing": counted
-    points with |V| > 0}`` (floats and ints); sums of several pieces may be added key by key.
-    Raises BadInput for a velocity that is not (..., 3) real numbers, NaN or infinite values at
-    counted points, a mask or weights of the wrong shape, negative or non-finite weights.
+    Sums of several pieces of a data set may be added key by key before
+    :func:`tortuosity_from_sums` takes the ratio.
+
+    Parameters
+    ----------
+    velocity : (..., 3) array
+        Velocity vectors, components in (x, y, z) order, any units (see :func:`flow_tortuosity`).
+    mask : bool array over the leading dimensions, optional
+        Points counted; default every point with ``|V| > 0``.
+    weights : float array over the leading dimensions, optional
+        Volume of each point (>= 0); default 1.
+
+    Returns
+    -------
+    dict
+        ``speed`` (sum w |V|), ``flux`` ([sum w V_x, sum w V_y, sum w V_z]), ``weight`` (sum w),
+        ``n_points`` (points counted), ``n_flowing`` (counted points with |V| > 0).
+
+    Raises
+    ------
+    BadInput
+        A velocity that is not (..., 3) real numbers, NaN or infinite values at counted points, a
+        mask or weights of the wrong shape, negative or non-finite weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> v = np.zeros((2, 1, 1, 3))
+    >>> v[..., 2] = 2.0
+    >>> flow_sums(v)
+    {'speed': 4.0, 'flux': [0.0, 0.0, 4.0], 'weight': 2.0, 'n_points': 2, 'n_flowing': 2}
     """
     v = np.asarray(velocity)
     if v.ndim < 1 or v.shape[-1] != 3 or v.dtype.kind not in "iuf":
@@ -120,8 +170,35 @@ def flow_sums(velocity, *, mask=None, weights=None) -> dict:
 
 
 def tortuosity_from_sums(sums: dict, *, axis=None, source: str = "velocity") -> dict:
-    """The flow tortuosity from :func:`flow_sums` (possibly added over pieces); see
-    :func:`flow_tortuosity` for the result.  ``source`` names the field in error messages."""
+    """The flow tortuosity from :func:`flow_sums` (possibly added over pieces).
+
+    Parameters
+    ----------
+    sums : dict
+        As returned by :func:`flow_sums`.
+    axis : {"x", "y", "z", 0, 1, 2} or None
+        Mean-flow direction as a component (0 = x; see :func:`parse_axis`); None: the component with
+        the largest ``|sum w V_i|``.
+    source : str
+        The name of the field in error messages.
+
+    Returns
+    -------
+    dict
+        As :func:`flow_tortuosity`.
+
+    Raises
+    ------
+    BadInput
+        No flowing point, zero weights at every flowing point, no net flow along the axis, an
+        unknown axis.
+
+    Examples
+    --------
+    >>> sums = {"speed": 2.0, "flux": [0.0, 0.0, 1.0], "weight": 1.0, "n_points": 1, "n_flowing": 1}
+    >>> tortuosity_from_sums(sums)["flow_tortuosity"]
+    2.0
+    """
     i = parse_axis(axis)
     speed, flux, weight = float(sums["speed"]), np.asarray(sums["flux"], dtype=np.float64), float(sums["weight"])
     if int(sums["n_flowing"]) == 0:
@@ -149,18 +226,21 @@ def tortuosity_from_sums(sums: dict, *, axis=None, source: str = "velocity") -> 
 
 
 def flow_tortuosity(velocity, *, axis=None, mask=None, weights=None) -> dict:
-    """Flow tortuosity ``tau = sum w |V| / |sum w V_i|`` of a velocity field (Zhang, Chouchane et
-    al., Joule 2023: the Stokes velocity of an absolute-permeability simulation, pore voxels).
+    """Flow tortuosity ``tau = sum w |V| / |sum w V_i|`` of a velocity field.
+
+    After Zhang, Chouchane et al., Joule 2023: the Stokes velocity of an absolute-permeability
+    simulation, over the pore voxels.
 
     Parameters
     ----------
-    velocity : array (..., 3)
+    velocity : (..., 3) array
         Velocity vectors, any units, any real dtype; the last axis holds the components in
         (x, y, z) order (VTK's: component 0 is v_x).  Leading dimensions: voxels ``[z, y, x]``, or
         a flat list of points or cells.
-    axis : "x" | "y" | "z" | 0 | 1 | 2 | None
-        Mean-flow direction as a component (0 = x).  None: the component with the largest
-        ``|sum w V_i|`` (the direction of the mean velocity).
+    axis : {"x", "y", "z", 0, 1, 2} or None
+        Mean-flow direction as a name or a *component* index (0 = x, 2 = z: the (x, y, z) order of
+        the vector components, not the (z, y, x) order of the array axes).  None: the component
+        with the largest ``|sum w V_i|`` (the direction of the mean velocity).
     mask : bool array over the leading dimensions, optional
         Points counted (the pore voxels).  Default: every point with ``|V| > 0``.  Values outside
         the mask are not read (NaN allowed there).
@@ -183,5 +263,18 @@ def flow_tortuosity(velocity, *, axis=None, mask=None, weights=None) -> dict:
         Velocity not (..., 3) real numbers; NaN/inf at counted points; mask or weights of the
         wrong shape, negative weights; no flowing point; no net flow along the axis
         (``|sum w V_i| < 1e-12 sum w |V|``); an unknown axis.
+
+    Examples
+    --------
+    A zig-zag flow at 45 degrees to z:
+
+    >>> import numpy as np
+    >>> v = np.zeros((4, 2, 2, 3))
+    >>> v[..., 2] = 1.0                     # v_z
+    >>> v[0::2, ..., 0] = 1.0               # v_x alternating from slice to slice
+    >>> v[1::2, ..., 0] = -1.0
+    >>> r = flow_tortuosity(v, axis="z")
+    >>> round(r["flow_tortuosity"], 6), r["direction"]
+    (1.414214, '+z')
     """
     return tortuosity_from_sums(flow_sums(velocity, mask=mask, weights=weights), axis=axis)

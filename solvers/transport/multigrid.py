@@ -65,7 +65,7 @@ if HAVE_NUMBA:
 
     @njit(cache=True)
     def _diagonal(g0, g1, g2, d):
-        """d = the sum of a cell's face conductances (float32 levels; boundary terms added after)."""
+        """Diagonal d = the sum of a cell's face conductances (float32 levels; boundary terms added after)."""
         n0, n1, n2 = d.shape
         for k in range(1, n0 - 1):
             for j in range(1, n1 - 1):
@@ -75,8 +75,10 @@ if HAVE_NUMBA:
 
     @njit(parallel=True, cache=True)
     def _matvec64(x, g0, g1, g2, gb_in, gb_out, k_out, r, y):
-        """y = A x in float64, the diagonal formed on the fly (exactly conservative), the Dirichlet
-        conductances on layers 1 and ``k_out``; returns (x . y, x . r)."""
+        """Product y = A x in float64, the diagonal formed on the fly (exactly conservative).
+
+        The Dirichlet conductances act on layers 1 and ``k_out``; returns (x . y, x . r).
+        """
         n0, n1, n2 = x.shape
         acc = 0.0
         acc_r = 0.0
@@ -108,7 +110,7 @@ if HAVE_NUMBA:
 
     @njit(parallel=True, cache=True)
     def _matvec32(x, g0, g1, g2, d, y):
-        """y = A x on a float32 level; returns x . y (float64 accumulation)."""
+        """Product y = A x on a float32 level; returns x . y (float64 accumulation)."""
         n0, n1, n2 = x.shape
         acc = 0.0
         for k in prange(1, n0 - 1):
@@ -126,7 +128,7 @@ if HAVE_NUMBA:
 
     @njit(parallel=True, cache=True)
     def _residual(x, b, g0, g1, g2, d, res):
-        """res = b - A x on a float32 level."""
+        """Residual res = b - A x on a float32 level."""
         n0, n1, n2 = x.shape
         for k in prange(1, n0 - 1):
             for j in range(1, n1 - 1):
@@ -160,7 +162,7 @@ if HAVE_NUMBA:
 
     @njit(parallel=True, cache=True)
     def _restrict(res, f0, f1, f2, m0, m1, m2, rc):
-        """rc = P^T res: the fine values summed over each aggregate (coarse interior 1..m)."""
+        """Restriction rc = P^T res: the fine values summed over each aggregate (coarse interior 1..m)."""
         for kc in prange(1, m0 + 1):
             for jc in range(1, m1 + 1):
                 for ic in range(1, m2 + 1):
@@ -173,7 +175,7 @@ if HAVE_NUMBA:
 
     @njit(parallel=True, cache=True)
     def _prolong_add(x, ec, f0, f1, f2):
-        """x += P ec (piecewise constant)."""
+        """Prolongation x += P ec (piecewise constant)."""
         n0, n1, n2 = x.shape
         for k in prange(1, n0 - 1):
             kc = (k - 1) // f0 + 1
@@ -218,7 +220,7 @@ if HAVE_NUMBA:
 
     @njit(parallel=True, cache=True)
     def _cg_update(x, r, p, q, alpha, r32):
-        """x += alpha p, r -= alpha q, r32 = float32(r); returns r . r."""
+        """CG update x += alpha p, r -= alpha q, r32 = float32(r); returns r . r."""
         n0, n1, n2 = x.shape
         acc = 0.0
         for k in prange(n0):
@@ -235,7 +237,7 @@ if HAVE_NUMBA:
 
     @njit(parallel=True, cache=True)
     def _dot(z, q):
-        """z . q (z float32, q float64) for the flexible CG."""
+        """Dot product z . q (z float32, q float64) for the flexible CG."""
         n0, n1, n2 = z.shape
         a = 0.0
         for k in prange(n0):
@@ -248,7 +250,7 @@ if HAVE_NUMBA:
 
     @njit(parallel=True, cache=True)
     def _new_direction(p, z, beta):
-        """p = z + beta p."""
+        """New CG direction p = z + beta p."""
         n0, n1, n2 = p.shape
         for k in prange(n0):
             for j in range(n1):
@@ -261,9 +263,31 @@ def _round_up(n, f):
 
 
 def plan_levels(shape, spacing, coarsest=COARSEST_CELLS):
-    """Interior sizes and aggregation factors of the levels: a list of (interior, factors) with
-    ``factors`` None on the coarsest; axes whose voxel size exceeds twice the smallest are not
-    coarsened (until the others have caught up)."""
+    """Interior sizes and aggregation factors of the multigrid levels.
+
+    Axes whose voxel size exceeds twice the smallest are not coarsened (until the others have
+    caught up).
+
+    Parameters
+    ----------
+    shape : (3,) ints
+        Interior size of the finest level (voxels).
+    spacing : (3,) floats, um
+        Voxel size in the same axis order.
+    coarsest : int
+        A level of at most this many cells is the coarsest (solved by a dense inverse).
+
+    Returns
+    -------
+    list of (tuple, tuple or None)
+        One ``(interior, factors)`` per level, finest first; ``interior`` rounded up to a multiple
+        of ``factors`` (the aggregation per axis), ``factors`` None on the coarsest.
+
+    Examples
+    --------
+    >>> plan_levels((16, 16, 16), (1.0, 1.0, 1.0))
+    [((16, 16, 16), (2, 2, 2)), ((8, 8, 8), None)]
+    """
     out = []
     n = tuple(int(v) for v in shape)
     h = [float(v) for v in spacing]
@@ -291,9 +315,18 @@ class _Level:
 
 
 class AggregationMG:
-    """The K-cycle preconditioner on structured float32 levels; :meth:`apply` maps r to z ~ A^-1 r.
+    """The K-cycle preconditioner on structured float32 levels: :meth:`apply` maps r to z ~ A^-1 r.
 
-    ``g0, g1, g2, d``: the padded level-0 arrays, interior sized as ``plan[0][0]``."""
+    Parameters
+    ----------
+    g0, g1, g2 : float32 arrays
+        The padded level-0 face conductances along array axes 0, 1, 2 (interior sized as
+        ``plan[0][0]``, one ghost layer of zeros on every side).
+    d : float32 array
+        The padded level-0 diagonal (Dirichlet conductances included).
+    plan : list
+        The levels, from :func:`plan_levels`.
+    """
 
     def __init__(self, g0, g1, g2, d, plan):
         self.threads = get_num_threads()
@@ -322,10 +355,22 @@ class AggregationMG:
 
     @property
     def shapes(self):
+        """Interior shapes (n0, n1, n2) of the levels, finest first."""
         return [tuple(v - 2 for v in lv.d.shape) for lv in self.levels]
 
     def apply(self, r32):
-        """z = B r (padded float32 arrays of the level-0 shape; returns the level-0 work array)."""
+        """One preconditioner application z = B r.
+
+        Parameters
+        ----------
+        r32 : float32 array
+            The residual, padded, of the level-0 shape.
+
+        Returns
+        -------
+        float32 array
+            z, in the level-0 work array (overwritten by the next call).
+        """
         try:
             return self._cycle(0, r32, self.levels[0].x)
         finally:
@@ -407,13 +452,45 @@ def _dense_inverse(g0, g1, g2, d):
 
 
 def solve(sig_t, active_t, spacing_t, *, flux_tol=1e-6, rtol=1e-8, maxiter=500, progress=None):
-    """Solve the conduction problem along array axis 0 of ``sig_t`` (float64 [n0, n1, n2]).
+    """Solve the conduction problem along array axis 0 of ``sig_t``.
 
-    ``active_t``: the voxels to solve (bool, same shape); ``spacing_t``: voxel size in the same
-    axis order; ``progress``: callable(fraction, message) or None, called once per iteration with
-    the residual's reduction on a log scale (0 at the start, 1 at ``rtol``).
-    Returns (x float64 [n0, n1, n2], 0 where not solved; q_in; q_out; imbalance; iterations; info
-    dict).
+    Parameters
+    ----------
+    sig_t : (n0, n1, n2) float64 array
+        Conductivity per voxel, the transport axis first.
+    active_t : (n0, n1, n2) bool array
+        The voxels to solve.
+    spacing_t : (3,) floats, um
+        Voxel size in the same axis order.
+    flux_tol : float
+        Accepted relative flux imbalance ``|Q_in - Q_out| / ((Q_in + Q_out) / 2)``.
+    rtol : float
+        Required reduction of the residual norm.
+    maxiter : int
+        Iteration limit of the flexible CG.
+    progress : callable, optional
+        ``progress(fraction, message)``, called once per iteration with the residual's reduction
+        on a log scale (0 at the start, 1 at ``rtol``).
+
+    Returns
+    -------
+    x : (n0, n1, n2) float64 array
+        The potential, 0 where not solved.
+    q_in, q_out : float
+        Fluxes through the inlet and outlet planes (sigma-units x um).
+    imbalance : float
+        Relative flux imbalance.
+    iterations : int
+        Flexible-CG iterations.
+    info : dict
+        ``levels`` (interior shapes of the multigrid levels) and ``residual`` (final relative residual).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x, q_in, q_out, imb, it, info = solve(np.ones((4, 2, 2)), np.ones((4, 2, 2), bool), (1.0, 1.0, 1.0))
+    >>> print(f"{q_in:.6f} {q_out:.6f}")                    # sigma A / L = 4 / 4
+    1.000000 1.000000
     """
     threads = get_num_threads()
     try:
