@@ -413,7 +413,7 @@ class ParamSet:
         rows = ["| keyword | CLI | ParaView (Python name) | unit | default | range / choices | meaning |",
                 "|---|---|---|---|---|---|---|"]
         for p in self.params:
-            rng = ", ".join(p.choices) if p.choices else (
+            rng = ", ".join(map(str, p.choices)) if p.choices else (
                 "" if not p.range else f"[{'' if p.range[0] is None else p.range[0]}, "
                                        f"{'' if p.range[1] is None else p.range[1]}]")
             dflt = ",".join(p.default) if p.kind == "phases" and p.default else p.default

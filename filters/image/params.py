@@ -50,7 +50,8 @@ SEGMENT = ParamSet("segment", [
 
 IMAGE_STEP = ParamSet("image_step", [
     _ARRAY,
-    Param("step", "choice", "denoise", "The correction to run.", choices=STEPS),
+    Param("step", "choice", "denoise", "The correction to run (on the CLI: the first argument of `filter`).",
+          choices=STEPS, cli=""),
     Param("method", "choice", "default", "Denoiser (for the denoise step).", choices=DENOISERS, cli="denoise",
           pv="Denoiser", label="Denoise"),
     _SLICE,
