@@ -400,6 +400,10 @@ class ParamSet:
                 pat = re.compile(rf"(?<![\w-]){re.escape(alias)}=")
                 for k in ("problem", "fix"):
                     text[k] = pat.sub(spell(p) + (" " if front == "cli" else " = "), text[k])
+            if front == "paraview" and p.cli_flag and p.pv_name:  # a lower layer worded for the CLI
+                flag = re.compile(rf"(?<![\w-]){re.escape(p.cli_flag)}(?![\w-])")
+                for k in ("problem", "fix"):
+                    text[k] = flag.sub(p.py_name, text[k])
             if "_" not in p.name:
                 continue  # a one-word keyword ("legend", "axis") is also an ordinary word in prose
             pat = re.compile(rf"(?<![\w-]){re.escape(p.name)}(?!\w)")
