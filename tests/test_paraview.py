@@ -586,6 +586,23 @@ def gui_run(tmp_path_factory):
             time.sleep(1)
         assert root_png.is_file(), shot.stderr
 
+        # the Filters menu opened like a user would: the main window at the screen's corner, a click
+        # on "Filters" (the menu bar's 5th title), then a click on "ElectroVox Image" in it
+        menu_png, menu_ok = tmp_path / "menu.png", False
+        wins = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "ParaView"],
+                              capture_output=True, text=True, env=xenv).stdout.split()
+        if wins:
+            subprocess.run(["xdotool", "windowmove", "--sync", wins[0], "0", "0"], env=xenv, timeout=20)
+            subprocess.run(["xdotool", "windowsize", "--sync", wins[0], "1400", "900"], env=xenv, timeout=20)
+            time.sleep(1.0)
+            subprocess.run(["import", "-window", "root", str(tmp_path / "before_menu.png")], env=xenv, timeout=60)
+            subprocess.run(["xdotool", "mousemove", "215", "10", "click", "1"], env=xenv, timeout=20)
+            time.sleep(1.0)
+            menu_ok = subprocess.run(["import", "-window", "root", str(menu_png)], env=xenv,
+                                     timeout=60).returncode == 0
+            subprocess.run(["xdotool", "key", "Escape", "key", "Escape"], env=xenv, timeout=20)
+            time.sleep(0.5)
+
         # quit like a user: focus the main window, File > Exit (Ctrl+Q)
         wins = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "ParaView"],
                               capture_output=True, text=True, env=xenv).stdout.split()
@@ -601,7 +618,8 @@ def gui_run(tmp_path_factory):
             _stop(gui, group=True)
         _stop(xvfb)
     return {"done": done, "root_png": root_png, "quit_rc": quit_rc, "log_tail": log_tail(), "truth": truth,
-            "electrode": electrode, "out": out, "dir": tmp_path}
+            "electrode": electrode, "out": out, "dir": tmp_path, "menu_png": menu_png if menu_ok else None,
+            "before_menu_png": tmp_path / "before_menu.png"}
 
 
 def test_gui_phase_legend_screenshot(gui_run):
@@ -735,3 +753,18 @@ def test_plugin_panels_follow_the_declarations(tmp_path):
             assert any(p["domain"] for p in mine), name
     assert out["EVXQuantify"]["views"] == {"0": "SpreadSheetView", "1": "XYChartView"}
     assert out["EVXElectrodePhantom"]["menus"] == ["ElectroVox"] and out["EVXSegment"]["menus"] == ["ElectroVox Image"]
+
+
+def test_gui_filters_menu_opens_over_the_view(gui_run):
+    """The GUI's Filters menu opens on a click on its title: a popup (the menu with its ElectroVox
+    categories; their presence in the menu definitions is test_plugin_panels_follow_the_declarations)
+    covers the area below the menu bar.  Reference: the same screen just before the click.  At least
+    30 % of the popup's expected area (x 200-460, y 30-500 at 1400 x 900: ParaView's Filters menu
+    lists 19 or more entries on 5.11 and 5.13) must change; a closed menu changes nothing there."""
+    from skimage.io import imread
+    assert gui_run["menu_png"] is not None, gui_run["log_tail"]
+    before = imread(gui_run["before_menu_png"])[..., :3].astype(int)
+    after = imread(gui_run["menu_png"])[..., :3].astype(int)
+    region = (slice(30, 500), slice(200, 460))
+    changed = np.abs(after[region] - before[region]).sum(axis=-1) > 30
+    assert changed.mean() > 0.3, changed.mean()
