@@ -1,3 +1,4 @@
+"""``python -m electrovox``: the command line."""
 import sys
 
 from electrovox.cli import main

@@ -15,4 +15,5 @@ class BadInput(ValueError):
         super().__init__(f"{self.source}: {self.problem}. Fix: {self.fix}.")
 
     def one_line(self) -> str:
+        """The message on one line (what the CLI prints and ParaView shows)."""
         return " ".join(str(self).split())

@@ -349,7 +349,7 @@ class ParamSet:
         return ParamSet(self.concept, [self[n] for n in names])
 
     def without(self, *names: str) -> ParamSet:
-        """This set less ``names``."""
+        """A sub-set without ``names``."""
         return ParamSet(self.concept, [p for p in self.params if p.name not in names])
 
     def defaults(self) -> dict:

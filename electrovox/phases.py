@@ -26,10 +26,12 @@ PHASE_NAMES: tuple[str, ...] = tuple(DEFAULT_LEGEND[i] for i in sorted(DEFAULT_L
 
 
 def display_name(name: str) -> str:
+    """The display name of a phase (``am`` -> ``Active material``)."""
     return PHASES[name][1] if name in PHASES else name
 
 
 def colour(name: str) -> tuple[float, float, float]:
+    """The RGB colour (0..1) of a phase in ElectroVox's figures and views."""
     return PHASES[name][2] if name in PHASES else (0.5, 0.5, 0.5)
 
 
@@ -64,6 +66,7 @@ def parse_legend(text: str, source: str = "legend") -> dict[int, str]:
 
 
 def legend_to_text(legend: dict[int, str]) -> str:
+    """A legend as ``id=name,...`` text (the inverse of :func:`parse_legend`)."""
     return ",".join(f"{k}={v}" for k, v in sorted(legend.items()))
 
 

@@ -12,6 +12,7 @@ import time
 
 
 def report(progress, fraction: float, message: str | None = None) -> None:
+    """Call ``progress(fraction, message)`` when a callback is given (fraction clipped to [0, 1])."""
     if progress is not None:
         progress(min(max(float(fraction), 0.0), 1.0), message)
 
@@ -35,6 +36,7 @@ class cli_bar:
                 self._t0 = time.monotonic()
 
     def __call__(self, fraction: float, message: str | None = None) -> None:
+        """Advance the bar to ``fraction`` (0..1), with an optional message."""
         if self.quiet:
             return
         n = int(round(1000 * fraction))

@@ -42,8 +42,11 @@ def legend_from_any(legend) -> dict[int, str]:
 
 
 def legend_from_pipeline(source) -> dict[int, str] | None:
-    """The ``legend`` field data of a pipeline object's output, fetched cheaply (one voxel is
-    extracted and fetched, with the field data), or None when it has none."""
+    """The ``legend`` of a pipeline object's output, fetched cheaply.
+
+    The ``legend`` field data of a pipeline object's output, fetched cheaply (one voxel is
+    extracted and fetched, with the field data), or None when it has none.
+    """
     from paraview import servermanager
 
     # an unregistered proxy: not shown in the Pipeline Browser, the active source unchanged

@@ -21,6 +21,7 @@ _RESAMPLE_CLI = RESAMPLE.without("array_name")
 
 
 def cmd_segment(args) -> dict:
+    """`electrovox segment`: a greyscale image -> phase labels."""
     from electrovox.filters.image.pipeline import parse_phases, segment_image
     from electrovox.io.atomic import check_writable
     from electrovox.volume import Volume

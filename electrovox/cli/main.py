@@ -37,6 +37,7 @@ def _looks_like_labels(vol) -> bool:
 
 
 def cmd_info(args) -> dict:
+    """`electrovox info`: shape, voxel size, dtype, value range or phase fractions."""
     vol = read_input(args, args.file)
     if vol.legend is None and _looks_like_labels(vol):
         print(f"{args.file}: notice: no legend stored or given; reading it as labels with the default "
@@ -59,6 +60,7 @@ def cmd_info(args) -> dict:
 
 
 def cmd_convert(args) -> dict:
+    """`electrovox convert`: any supported volume to .nc, .vti or .tif."""
     from electrovox.io import write_volume
     from electrovox.io.atomic import check_writable
     check_writable(args.output, force=args.force)  # fail before a long read, not after it
@@ -74,6 +76,7 @@ def cmd_convert(args) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `electrovox` argument parser, every command from its module."""
     p = argparse.ArgumentParser(
         prog="electrovox", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="ElectroVox: battery-electrode microstructures from image to numbers. Read and convert "
@@ -111,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Run one command; returns the exit status (0, 1 internal error, 2 bad input)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     t0 = time.perf_counter()

@@ -21,6 +21,7 @@ def _write(args, path, vol, extra=None):
 
 
 def cmd_electrode(args) -> dict:
+    """`electrovox phantom electrode`: a labelled electrode with known truth."""
     from electrovox.io.atomic import check_writable
     from electrovox.solvers.phantoms.electrode import generate_electrode
     check_writable(args.output, force=args.force)
@@ -46,6 +47,7 @@ def cmd_electrode(args) -> dict:
 
 
 def cmd_cycle(args) -> dict:
+    """`electrovox phantom cycle`: cycling damage replayed on a label volume."""
     from electrovox.io import read_volume
     from electrovox.io.atomic import check_writable
     from electrovox.solvers.phantoms.cycling import cycle_electrode
@@ -81,6 +83,7 @@ def cmd_cycle(args) -> dict:
 
 
 def cmd_image(args) -> dict:
+    """`electrovox phantom image`: a PFIB-SEM-like image of a label volume, with truth."""
     from electrovox.io import read_volume
     from electrovox.io.atomic import check_writable
     from electrovox.solvers.phantoms.imaging import simulate_fibsem

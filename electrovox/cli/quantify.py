@@ -65,6 +65,7 @@ def _print_metrics(m: dict) -> None:
 
 
 def cmd_quantify(args) -> dict:
+    """`electrovox quantify`: every metric of a label volume."""
     out = _quantify_file(args, args.file)
     if not args.json:
         _print_metrics(out)
@@ -72,6 +73,7 @@ def cmd_quantify(args) -> dict:
 
 
 def cmd_compare(args) -> dict:
+    """`electrovox compare`: metrics of several volumes and their change against the first."""
     from electrovox.filters.quantify.compare import compare
     results = [_quantify_file(args, p) for p in args.files]
     names = [str(p) for p in args.files]
@@ -102,6 +104,7 @@ def cmd_compare(args) -> dict:
 
 
 def cmd_rev(args) -> dict:
+    """`electrovox rev`: metrics on growing or random sub-volumes."""
     from electrovox.filters.quantify.rev import representative_volume
     vol = read_input(args, args.file, labels=True)
     sizes = None

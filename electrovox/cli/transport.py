@@ -26,6 +26,7 @@ def _num(v):
 
 
 def cmd_tortuosity(args) -> dict:
+    """`electrovox tortuosity`: tortuosity factor along one axis."""
     from electrovox.solvers.transport.diffusion import tortuosity
     if args.fields:
         from electrovox.io.atomic import check_writable
@@ -68,6 +69,7 @@ def cmd_tortuosity(args) -> dict:
 
 
 def cmd_flow_tortuosity(args) -> dict:
+    """`electrovox flow-tortuosity`: sum |V| / sum V_i of a velocity field."""
     from electrovox.io.vtk_dataset import read_vtk_dataset, velocity_arrays
     from electrovox.solvers.transport.flow_tortuosity import flow_tortuosity
     kw = FLOW_TORTUOSITY.from_cli(args)

@@ -187,8 +187,11 @@ class _Scan:
 
 
 def _bincount(lab, length, where=None, chunk=1 << 21) -> np.ndarray:
-    """np.bincount of an int32 array (optionally of its voxels where ``where``) in chunks:
-    bincount copies its input to intp, 8 bytes a voxel, and boolean selection copies too."""
+    """``np.bincount`` of an int32 array in chunks (no full-size copies).
+
+    np.bincount of an int32 array (optionally of its voxels where ``where``) in chunks:
+    bincount copies its input to intp, 8 bytes a voxel, and boolean selection copies too.
+    """
     flat = lab.reshape(-1)
     sel = None if where is None else where.reshape(-1)
     out = np.zeros(length, np.int64)

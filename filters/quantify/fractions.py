@@ -106,7 +106,9 @@ def _roi_mask(roi, shape) -> np.ndarray | None:
 
 
 def electrode_range(labels, legend: dict[int, str]) -> tuple[int, int]:
-    """z slices ``[z0, z1)`` of the electrode: without whole planes of collector at low z and of
+    """The z slices ``[z0, z1)`` of the electrode itself.
+
+    Z slices ``[z0, z1)`` of the electrode: without whole planes of collector at low z and of
     separator at high z (the layers a phantom or a full-cell scan may hold).
 
     Only complete planes count as a layer, so a volume without such layers gives ``(0, nz)``.

@@ -34,9 +34,12 @@ def _present(legend, name):
 
 def quantify_all(labels, legend, spacing, *, connectivity: int = 6, axis: str = "z", origin=None,
                  progress=None) -> dict:
-    """Every metric of a label volume ``labels`` [z, y, x] with ``legend`` {id: name} and voxel
+    """Every metric of a label volume, as a JSON-ready dict.
+
+    Every metric of a label volume ``labels`` [z, y, x] with ``legend`` {id: name} and voxel
     size ``spacing`` (dz, dy, dx) in um.  Returns a JSON-ready dict (see the module docstring);
-    metrics of phases that are absent are 0 (fractions, areas) or None (shares of an absent phase)."""
+    metrics of phases that are absent are 0 (fractions, areas) or None (shares of an absent phase).
+    """
     from electrovox.filters.quantify import connectivity as conn
     from electrovox.filters.quantify import fractions as fr
     from electrovox.filters.quantify import surfaces as sf

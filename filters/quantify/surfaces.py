@@ -153,7 +153,7 @@ def _family_members(families) -> list[tuple[int, int, int]]:
 
 
 def _sphere_points(n: int) -> np.ndarray:
-    """n roughly uniform unit vectors (Fibonacci lattice), shape (n, 3)."""
+    """N roughly uniform unit vectors (Fibonacci lattice), shape (n, 3)."""
     i = np.arange(n) + 0.5
     polar = np.arccos(1.0 - 2.0 * i / n)
     azim = np.pi * (1.0 + 5.0 ** 0.5) * i
@@ -297,7 +297,9 @@ _STEPS = np.asarray([w for w in _family_members(_FAMILIES_13) if np.count_nonzer
 
 @functools.lru_cache(maxsize=1024)
 def _crossing_pairs(v: tuple[int, int, int], rel_spacing: tuple[float, float, float]):
-    """Crossing pairs of the lattice pair (0, v): voxels (f, g), face or edge neighbours, whose
+    """Crossing pairs of the lattice pair (0, v).
+
+    Crossing pairs of the lattice pair (0, v): voxels (f, g), face or edge neighbours, whose
     segment crosses the open segment (0, v) at one point t v, 0 < t < 1.
 
     If f and g hold the same phase x, the lattice line passes through x between the pair's ends,
@@ -467,8 +469,11 @@ class _Counter:
         return res
 
     def _shells(self, rng, v):
-        """Disjoint boxes of starts (volume coordinates) holding every first or last pair of a
-        lattice line: the starts whose previous start p - v or whose next end p + 2v is outside."""
+        """Boxes of starts that hold the first or last pair of a lattice line.
+
+        Disjoint boxes of starts (volume coordinates) holding every first or last pair of a
+        lattice line: the starts whose previous start p - v or whose next end p + 2v is outside.
+        """
         n = self.shape
         parts = []
         for ax in range(3):
@@ -495,9 +500,12 @@ class _Counter:
         return boxes
 
     def _end_weights(self, box, v):
-        """Extra weight of the starts in ``box`` (broadcastable array): the fraction inside the box
+        """Extra weight of the starts in ``box`` at the ends of lattice lines.
+
+        Extra weight of the starts in ``box`` (broadcastable array): the fraction inside the box
         of the pair (p - v, p) when p - v is outside (first pair of its line), plus that of
-        (p + v, p + 2v) when p + 2v is outside (last pair)."""
+        (p + v, p + 2v) when p + 2v is outside (last pair).
+        """
         n = self.shape
         r_in, r_out = np.inf, np.inf
         for ax in range(3):
@@ -685,10 +693,13 @@ _MASK_LUT = np.array([1, 2] + [2] * 254, dtype=np.uint8)
 
 
 def face_count_area(mask, spacing, *, include_box: bool = False) -> float:
-    """Plain voxel-face count: the area in um^2 of the faces between set and non-set voxels (the
+    """Plain voxel-face count area, in um^2 (a reference, not an estimator).
+
+    Plain voxel-face count: the area in um^2 of the faces between set and non-set voxels (the
     boundary of the union of voxel cells; box faces only with ``include_box``).  For reference
     and benchmarks: it overestimates a surface of normal n by sum_i |n_i| (x1.5 averaged over
-    orientations, up to x1.73 for a 45-45 degree plane)."""
+    orientations, up to x1.73 for a 45-45 degree plane).
+    """
     return surface_area(mask, spacing, method="faces", include_box=include_box)
 
 
@@ -700,8 +711,11 @@ def _phase_index(legend: dict[int, str]) -> dict[str, list[int]]:
 
 
 def _present_names(labels: np.ndarray, legend: dict[int, str], names=None) -> list[str]:
-    """Legend phases (of ``names``, default all) that occur in ``labels``; checked slab by slab
-    (one comparison per id and slab: no full-size temporaries, no int64 copy)."""
+    """Legend phases that occur in ``labels``.
+
+    Legend phases (of ``names``, default all) that occur in ``labels``; checked slab by slab
+    (one comparison per id and slab: no full-size temporaries, no int64 copy).
+    """
     index = _phase_index(legend)
     todo = {n: ids for n, ids in index.items() if names is None or n in names}
     found = set()
@@ -804,9 +818,12 @@ SPECIFIC_PAIRS = (("am", "pore"), ("am", "cbd"), ("cbd", "pore"), ("am", "crack"
 
 def specific_surfaces(labels, legend: dict[int, str], spacing, *, method: str = "default",
                       progress=None) -> dict[str, float]:
-    """Interface area per total volume in um^-1, keys ``"am-pore"``, ``"am-cbd"``, ``"cbd-pore"``
+    """Interface area per total volume, in um^-1, per phase pair.
+
+    Interface area per total volume in um^-1, keys ``"am-pore"``, ``"am-cbd"``, ``"cbd-pore"``
     and ``"am-crack"`` (crack faces): area / (number of voxels x voxel volume).  A phase missing
-    from the legend or from the volume gives 0."""
+    from the legend or from the volume gives 0.
+    """
     a = np.asarray(labels)
     sp = as_spacing(spacing)
     areas = interface_areas(a, legend, sp, pairs=SPECIFIC_PAIRS, method=method, progress=progress)
@@ -815,9 +832,12 @@ def specific_surfaces(labels, legend: dict[int, str], spacing, *, method: str = 
 
 
 def contact_fraction_am_cbd(labels, legend: dict[int, str], spacing, *, method: str = "default") -> float:
-    """Share of the active-material surface covered by carbon-binder, A(am-cbd) / (A(am-cbd) +
+    """Share of the active-material surface covered by carbon-binder.
+
+    Share of the active-material surface covered by carbon-binder, A(am-cbd) / (A(am-cbd) +
     A(am-pore)), as in the study (crack faces excluded); NaN when the active material has no
-    surface against pore or CBD."""
+    surface against pore or CBD.
+    """
     areas = interface_areas(labels, legend, spacing, pairs=(("am", "cbd"), ("am", "pore")), method=method)
     den = areas[("am", "cbd")] + areas[("am", "pore")]
     return areas[("am", "cbd")] / den if den > 0 else float("nan")

@@ -10,16 +10,21 @@ from vtkmodules.vtkCommonCore import vtkDoubleArray, vtkIntArray, vtkOutputWindo
 
 
 def report_error(source: str, message: str) -> None:
-    """Report an error the VTK way (vtkErrorMacro's channel): ParaView's Output Messages window,
-    stderr in pvpython/pvbatch and plain VTK.  No traceback."""
+    """Report an error the VTK way, one line, no traceback.
+
+    Report an error the VTK way (vtkErrorMacro's channel): ParaView's Output Messages window,
+    stderr in pvpython/pvbatch and plain VTK.  No traceback.
+    """
     vtkOutputWindow.GetInstance().DisplayErrorText(f"ERROR: {source}: {message}\n")
 
 
 def report_warning(source: str, message: str) -> None:
+    """Report a warning the VTK way (ParaView's Output Messages window)."""
     vtkOutputWindow.GetInstance().DisplayWarningText(f"Warning: {source}: {message}\n")
 
 
 def string_array(name: str, values) -> vtkStringArray:
+    """A vtkStringArray named ``name`` holding ``values`` as text."""
     arr = vtkStringArray()
     arr.SetName(name)
     for v in values:
@@ -28,6 +33,7 @@ def string_array(name: str, values) -> vtkStringArray:
 
 
 def int_array(name: str, values) -> vtkIntArray:
+    """A vtkIntArray named ``name`` holding ``values``."""
     arr = vtkIntArray()
     arr.SetName(name)
     for v in values:
@@ -36,6 +42,7 @@ def int_array(name: str, values) -> vtkIntArray:
 
 
 def double_array(name: str, rows, components: int = 1) -> vtkDoubleArray:
+    """A vtkDoubleArray named ``name`` with ``components`` components per row."""
     arr = vtkDoubleArray()
     arr.SetName(name)
     arr.SetNumberOfComponents(components)
@@ -48,8 +55,11 @@ def double_array(name: str, rows, components: int = 1) -> vtkDoubleArray:
 
 
 def field_string(data, name: str) -> str | None:
-    """The first value of field-data array ``name`` (a string array, or a char array as some
-    writers store text) of a vtkDataObject, or None when absent."""
+    """The first value of a field-data text array, or None.
+
+    The first value of field-data array ``name`` (a string array, or a char array as some
+    writers store text) of a vtkDataObject, or None when absent.
+    """
     fd = data.GetFieldData() if data is not None else None
     arr = fd.GetAbstractArray(name) if fd is not None else None
     if arr is None or arr.GetNumberOfTuples() == 0:

@@ -59,9 +59,12 @@ _SUM_KEYS = ("speed", "flux", "weight", "n_points", "n_flowing")
 
 
 def owned(data, is_cell: bool, whole_extent=None) -> np.ndarray | None:
-    """Bool mask of the points (cells) this process owns: ghosts (duplicate, hidden) left out; for
+    """Bool mask of the points (cells) this process owns, or None for all.
+
+    Bool mask of the points (cells) this process owns: ghosts (duplicate, hidden) left out; for
     a piece of a structured grid without ghost arrays, the boundary planes of points it shares
-    with the next piece.  None: all of them."""
+    with the next piece.  None: all of them.
+    """
     from electrovox.filters.vtk.phase_legend import owned_points
 
     ghost = data.GetCellGhostArray() if is_cell else data.GetPointGhostArray()
@@ -80,8 +83,11 @@ def owned(data, is_cell: bool, whole_extent=None) -> np.ndarray | None:
 
 
 def global_sums(sums: dict, failed: bool) -> tuple[dict, bool, int]:
-    """(sums added over all MPI processes, whether any other process failed, this process's rank);
-    no-op in serial runs."""
+    """The sums added over all MPI processes (no-op in serial runs).
+
+    (sums added over all MPI processes, whether any other process failed, this process's rank);
+    no-op in serial runs.
+    """
     try:
         from vtkmodules.vtkParallelCore import vtkCommunicator, vtkMultiProcessController
     except ImportError:
@@ -101,7 +107,7 @@ def global_sums(sums: dict, failed: bool) -> tuple[dict, bool, int]:
 
 
 def result_table(result: dict | None) -> vtkTable:
-    """vtkTable Metric | Value of a flow_tortuosity result (no rows for None)."""
+    """VtkTable Metric | Value of a flow_tortuosity result (no rows for None)."""
     if result is None:
         names, values = [], []
     else:

@@ -104,8 +104,11 @@ class ImageStepFilter(_ImageFilter):
 
 
 class ResampleFilter(_ImageFilter):
-    """Resample to cubic voxels: a label array (``labels``, or any array with a legend) by majority,
-    a greyscale array by interpolation."""
+    """Resample an image or a label volume to cubic voxels.
+
+    Resample to cubic voxels: a label array (``labels``, or any array with a legend) by majority,
+    a greyscale array by interpolation.
+    """
 
     label = "EVX Resample"
     params = params.RESAMPLE

@@ -76,8 +76,11 @@ def _parse_any(text: str, source: str) -> dict[int, str]:
 
 
 def count_labels(values: np.ndarray, progress=None) -> np.ndarray:
-    """Voxel count of each label value 0..255 (int64, length 256); raises BadInput when the
-    array is not labels (non-integer, negative or > 255 values)."""
+    """Voxel count of each label value 0..255 (int64, length 256).
+
+    Voxel count of each label value 0..255 (int64, length 256); raises BadInput when the
+    array is not labels (non-integer, negative or > 255 values).
+    """
     flat = np.asarray(values).reshape(-1)
     kind = flat.dtype.kind
     if kind not in "iuf" and flat.dtype != np.bool_:
@@ -233,7 +236,8 @@ def owned_points(values: np.ndarray, extent, whole_extent) -> np.ndarray:
     """The point values of a piece (``extent``) that no neighbouring piece also holds.
 
     Pieces of a distributed image share their boundary planes of points; each plane is counted
-    by the piece below it, except the last plane of the whole extent."""
+    by the piece below it, except the last plane of the whole extent.
+    """
     x0, x1, y0, y1, z0, z1 = extent
     if (x0, x1, y0, y1, z0, z1) == tuple(whole_extent) or x1 < x0 or y1 < y0 or z1 < z0:
         return values

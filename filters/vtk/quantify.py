@@ -45,7 +45,7 @@ def flatten(metrics: dict, prefix: str = "") -> dict[str, float]:
 
 
 def metrics_table(metrics: dict) -> vtkTable:
-    """vtkTable with columns Metric (string) and Value (double) for every scalar metric."""
+    """VtkTable with columns Metric (string) and Value (double) for every scalar metric."""
     flat = flatten({k: v for k, v in metrics.items() if k not in ("profiles", "timing_s")})
     names, values = vtkStringArray(), vtkDoubleArray()
     names.SetName("Metric")
@@ -60,7 +60,7 @@ def metrics_table(metrics: dict) -> vtkTable:
 
 
 def columns_table(columns: dict) -> vtkTable:
-    """vtkTable from {column name: 1D sequence of numbers} (all the same length)."""
+    """VtkTable from {column name: 1D sequence of numbers} (all the same length)."""
     table = vtkTable()
     for name, col in columns.items():
         arr = numpy_support.numpy_to_vtk(np.ascontiguousarray(np.asarray(col, dtype=np.float64)), deep=1)
@@ -70,7 +70,7 @@ def columns_table(columns: dict) -> vtkTable:
 
 
 def table_from_columns(columns: dict) -> vtkTable:
-    """vtkTable from a core Table (dict of equal-length columns; text columns as strings)."""
+    """VtkTable from a core Table (dict of equal-length columns; text columns as strings)."""
     table = vtkTable()
     for name, col in columns.items():
         a = np.asarray(col)
@@ -155,8 +155,11 @@ class RepresentativeVolumeFilter(EVXAlgorithm):
 
 
 class CompareFilter(EVXAlgorithm):
-    """Metrics of several label volumes and their relative change against the first input
-    (:func:`~electrovox.filters.quantify.compare.compare` over ``quantify_all``)."""
+    """Metrics of several label volumes and their change against the first.
+
+    Metrics of several label volumes and their relative change against the first input
+    (:func:`~electrovox.filters.quantify.compare.compare` over ``quantify_all``).
+    """
 
     label = "EVX Compare"
     params = params.QUANTIFY

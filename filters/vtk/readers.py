@@ -150,8 +150,11 @@ class VolumeReaderBase(EVXAlgorithm):
 
 
 def crop_image(image: vtkImageData, extent, output: vtkImageData) -> None:
-    """``output`` = the sub-extent ``extent`` (x0, x1, y0, y1, z0, z1) of ``image`` (whose extent
-    starts at 0): point arrays copied, field data shared, geometry unchanged (VTK extents)."""
+    """Copy the sub-extent ``extent`` of ``image`` into ``output``.
+
+    ``output`` = the sub-extent ``extent`` (x0, x1, y0, y1, z0, z1) of ``image`` (whose extent
+    starts at 0): point arrays copied, field data shared, geometry unchanged (VTK extents).
+    """
     x0, x1, y0, y1, z0, z1 = (int(e) for e in extent)
     output.Initialize()
     output.SetSpacing(image.GetSpacing())
