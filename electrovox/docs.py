@@ -28,27 +28,53 @@ def param_sets() -> dict:
     return {ps.concept: ps for ps in sets}
 
 
-def _usage(parser: argparse.ArgumentParser) -> str:
-    return parser.format_help().replace("\r", "")
+def _command_markdown(title: str, parser: argparse.ArgumentParser) -> list[str]:
+    """One command as Markdown: description, arguments and options (a table), from the parser's
+    actions (not from ``format_help``, whose layout changes between Python versions)."""
+    out = [f"## `{title}`", ""]
+    if parser.description:
+        out += [" ".join(parser.description.split()), ""]
+    pos = [a for a in parser._actions if not a.option_strings and not isinstance(a, argparse._SubParsersAction)]
+    if pos:
+        out += ["Arguments: " + ", ".join(f"`{a.metavar or a.dest}`" for a in pos), ""]
+    rows = ["| option | value | meaning |", "|---|---|---|"]
+    for a in parser._actions:
+        if not a.option_strings or a.help == argparse.SUPPRESS or isinstance(a, argparse._HelpAction):
+            continue
+        if a.nargs == 0 or isinstance(a, (argparse._StoreTrueAction, argparse.BooleanOptionalAction)):
+            value = ""
+        elif a.choices:
+            value = " \\| ".join(str(c) for c in a.choices)
+        else:
+            mv = a.metavar if a.metavar is not None else a.dest.upper()
+            value = " ".join(mv) if isinstance(mv, tuple) else str(mv)
+            if a.nargs == "+":
+                value += " ..."
+        flags = ", ".join(f"`{o}`" for o in a.option_strings)
+        req = " (required)" if a.required else ""
+        rows.append(f"| {flags} | {value} | {' '.join(str(a.help or '').split()).replace('|', '/')}{req} |")
+    return out + rows + [""]
 
 
 def cli_markdown() -> str:
-    """``docs/cli.md``: every command's ``--help``, generated from the parser."""
+    """``docs/cli.md``: every command and option, generated from the parser."""
     from electrovox.cli import build_parser
     parser = build_parser()
     out = ["# `electrovox` command line", "",
            "Generated from the parser by `python -m electrovox.docs` (do not edit by hand; "
-           "`tests/test_docs.py` checks it is current). Exit status: 0 success, 2 bad input (one line on "
-           "stderr: the file, the problem, the fix), 1 internal error.", "",
-           "```text", _usage(parser).rstrip(), "```", ""]
+           "`tests/test_docs.py` checks it is current). Every command also takes `--help`. Exit status: 0 "
+           "success, 2 bad input (one line on stderr: the file, the problem, the fix), 1 internal error.", ""]
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    out += ["| command | what it does |", "|---|---|"]
+    helps = {c.dest: c.help for c in sub._choices_actions}
+    out += [f"| `{name}` | {helps.get(name, '')} |" for name in sub.choices] + [""]
     for name, p in sub.choices.items():
         inner = [a for a in p._actions if isinstance(a, argparse._SubParsersAction)]
         if inner:
             for kind, q in inner[0].choices.items():
-                out += [f"## `electrovox {name} {kind}`", "", "```text", _usage(q).rstrip(), "```", ""]
+                out += _command_markdown(f"electrovox {name} {kind}", q)
         else:
-            out += [f"## `electrovox {name}`", "", "```text", _usage(p).rstrip(), "```", ""]
+            out += _command_markdown(f"electrovox {name}", p)
     return "\n".join(out)
 
 

@@ -166,6 +166,8 @@ class Param:
         if k == "int":
             return int(value)
         if k == "bool":
+            if self.default is None and not isinstance(value, (str, bool)) and int(value) == -1:
+                return None  # ParaView's "auto" of a three-state switch
             return bool(int(value)) if not isinstance(value, str) else value.lower() in ("1", "true", "yes", "on")
         if k == "vec3":
             vals = tuple(float(v) for v in (value if isinstance(value, (list, tuple)) else [value]))
@@ -246,6 +248,11 @@ class Param:
                 rng = f'<IntRangeDomain name="range"{attrs}/>'
             return (f'<IntVectorProperty name="{name}" label="{label}" command="{self.setter}" '
                     f'number_of_elements="1" default_values="{int(default)}"{adv}>{rng}{doc}</IntVectorProperty>')
+        if k == "bool" and default is None:  # three states: auto (the core decides), on, off
+            return (f'<IntVectorProperty name="{name}" label="{label}" command="{self.setter}" '
+                    f'number_of_elements="1" default_values="-1"{adv}><EnumerationDomain name="enum">'
+                    '<Entry value="-1" text="auto"/><Entry value="1" text="on"/><Entry value="0" text="off"/>'
+                    f'</EnumerationDomain>{doc}</IntVectorProperty>')
         if k == "bool":
             return (f'<IntVectorProperty name="{name}" label="{label}" command="{self.setter}" '
                     f'number_of_elements="1" default_values="{int(bool(default))}"{adv}>'
@@ -396,7 +403,7 @@ class ParamSet:
         for p in sorted(self.params, key=lambda q: -len(q.name)):
             if text["source"] in (p.name, *p.aliases):
                 text["source"] = spell(p)
-            for alias in p.aliases:
+            for alias in (p.name, *p.aliases):  # prose writes a keyword's value as name=...
                 pat = re.compile(rf"(?<![\w-]){re.escape(alias)}=")
                 for k in ("problem", "fix"):
                     text[k] = pat.sub(spell(p) + (" " if front == "cli" else " = "), text[k])

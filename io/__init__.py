@@ -24,7 +24,7 @@ import numpy as np
 from electrovox.errors import BadInput
 from electrovox.io.atomic import atomic_output
 from electrovox.phases import DEFAULT_LEGEND, check_labels, legend_to_text, parse_legend
-from electrovox.volume import Volume, require_spacing
+from electrovox.volume import SPACING_FIX, Volume, require_spacing
 
 __all__ = [
     "read_volume", "write_volume", "write_pvd", "read_pvd", "atomic_output",
@@ -68,8 +68,8 @@ def _user_spacing(spacing):
     if len(vals) == 1:
         vals = vals * 3
     if len(vals) != 3 or not all(np.isfinite(v) and v > 0 for v in vals):
-        raise BadInput("--voxel-um", f"needs 1 or 3 positive values, got {spacing}",
-                       "write --voxel-um 0.1 or --voxel-um 0.0152 0.0152 0.1 (X Y Z, micrometres)")
+        raise BadInput("spacing", f"needs 1 or 3 positive voxel sizes in um, got {spacing}",
+                       "give spacing=0.1 (cubic voxels) or spacing=(dz, dy, dx) in the file's axis order")
     return tuple(float(v) for v in vals)
 
 
@@ -78,20 +78,22 @@ def _user_legend(legend):
     if legend is None:
         return None
     if isinstance(legend, str):
-        return parse_legend(legend, "--legend")
+        return parse_legend(legend, "legend")
     try:
         text = ",".join(f"{int(k)}={v}" for k, v in legend.items())
     except (AttributeError, TypeError, ValueError):
-        raise BadInput("--legend", f"cannot read the legend {legend!r}",
-                       "give id=name pairs such as --legend 0=pore,1=am,2=cbd") from None
-    return parse_legend(text, "--legend")
+        raise BadInput("legend", f"cannot read the legend {legend!r}",
+                       "give legend='0=pore,1=am,2=cbd' (id=name pairs) or a dict {id: name}") from None
+    return parse_legend(text, "legend")
 
 
 def _thickness_axis(axis) -> str:
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, (bool, np.bool_)) and 0 <= int(axis) <= 2:
+        return THICKNESS_AXES[int(axis)]                # an index of the file's [z, y, x] axes
     a = str(axis).strip().lower()
     if a not in THICKNESS_AXES:
-        raise BadInput("--thickness-axis", f"'{axis}' is not an axis", "use z, y or x (the file's axis "
-                       "along the electrode thickness)")
+        raise BadInput("thickness_axis", f"'{axis}' is not an axis", "give thickness_axis='z', 'y' or 'x' (the "
+                       "file's axis along the electrode thickness; or its index 0, 1, 2)")
     return a
 
 
@@ -99,40 +101,68 @@ def _thickness_axis(axis) -> str:
 
 def read_volume(path, *, spacing=None, legend=None, labels=None, thickness_axis="z", variable=None,
                 shape=None, dtype=None, byteorder="<", progress=None) -> Volume:
-    """Read a volume file (or a folder of TIFF slices) into a :class:`Volume`.
+    """Read a volume file (or a folder of TIFF slices) into a :class:`~electrovox.volume.Volume`.
+
+    Before the data are read, the header's shape and dtype are checked against the memory
+    available (:func:`electrovox.memory.require`; ``EVX_MEMORY_LIMIT_GB`` overrides it); large
+    uncompressed TIFF stacks and native-order raw files are memory-mapped instead (copy-on-write),
+    so they open whatever their size.
 
     Parameters
     ----------
-    path : file or folder
+    path : str or Path
         ``.nc`` (netCDF), ``.vti`` (VTK XML image), ``.tif``/``.tiff`` (multi-page, ImageJ,
-        OME-TIFF), a folder of 2D TIFF slices (natural order of the number in their names),
+        OME-TIFF), a folder of 2D TIFF slices (natural order of the number in their names), or
         ``.raw``/``.bin``/``.dat`` (headerless; needs ``shape``, ``dtype``, ``byteorder``).
-    spacing : float or (dz, dy, dx) in um, in the FILE's axis order
-        Overrides the voxel size the file carries; required when it carries none.
-    legend : dict {id: name} or "id=name,..." text
-        Read as labels with this legend (checked: canonical names, every id present).
-    labels : None, True or False
+    spacing : float or tuple of 3 float, optional
+        Voxel size in um in the FILE's axis order (dz, dy, dx), or one value for cubic voxels;
+        overrides the voxel size the file carries; required when it carries none.
+    legend : dict or str, optional
+        Phase of each label id, ``{id: name}`` or ``"id=name,..."`` text; reads the file as labels
+        with it (checked: canonical names, every id present).
+    labels : bool or None
         None: labels when a legend is given or stored, else greyscale.  True: labels, with the
         stored legend or else the default one (a notice on stderr says so).  False: greyscale.
-    thickness_axis : "z", "y" or "x"
+    thickness_axis : {"z", "y", "x"} or {0, 1, 2}
         The FILE's axis along the electrode thickness; the volume is rotated (cyclic axis
         permutation, spacing and origin with it) so that it becomes z.
-        ``metadata["original_axes"]`` names the file axis of each array axis (e.g. "xzy").
-    variable : str
+    variable : str, optional
         netCDF variable or VTI point-data array to read.
-    shape, dtype, byteorder : raw files only: (nz, ny, nx), numpy dtype, '<' or '>'.
-    progress : callable(fraction, message=None), optional
+    shape : tuple of 3 int, optional
+        Raw files: (nz, ny, nx).
+    dtype : str or numpy dtype, optional
+        Raw files: the value type, e.g. ``"uint16"``.
+    byteorder : str
+        Raw files: ``'<'`` (little), ``'>'`` (big) or ``'='`` (native).
+    progress : callable, optional
+        ``progress(fraction, message)``.
 
-    Returns a Volume whose array keeps the file's dtype (labels: uint8) in native byte order;
-    large raw/TIFF inputs come back memory-mapped (copy-on-write).  All problems with the
-    inputs raise :class:`BadInput` (one line: file, problem, fix).
+    Returns
+    -------
+    Volume
+        The array keeps the file's dtype (labels: uint8) in native byte order, indexed [z, y, x]
+        with z the thickness axis; ``spacing`` and ``origin`` in um (z, y, x);
+        ``metadata["original_axes"]`` names the file axis of each array axis (e.g. ``"xzy"``),
+        ``metadata["spacing_from"]`` where the voxel size came from.
+
+    Raises
+    ------
+    BadInput
+        For every problem with the inputs, one line naming the file (or the keyword: ``spacing``,
+        ``legend``, ``thickness_axis``), the problem and the fix: a missing, unsupported, damaged
+        or truncated file; a missing voxel size; a legend that does not fit; a volume that cannot
+        fit in memory.
+
+    Examples
+    --------
+    >>> vol = read_volume("stack.tif", spacing=(0.1, 0.0152, 0.0152))   # doctest: +SKIP
     """
     path = Path(path)
     axis = _thickness_axis(thickness_axis)
     user_spacing = _user_spacing(spacing)
     user_legend = _user_legend(legend)
     if labels is False and user_legend is not None:
-        raise BadInput("--legend", "a legend was given for a greyscale read (labels=False)",
+        raise BadInput("legend", "a legend was given for a greyscale read (labels=False)",
                        "drop the legend, or read the file as labels")
     if not path.exists():
         raise BadInput(path, "does not exist", f"check the path (working folder: {Path.cwd()})")
@@ -165,8 +195,7 @@ def _finish(loaded, path, user_spacing, user_legend, labels, axis) -> Volume:
         file_spacing, spacing_from = user_spacing, "given"
     else:
         if loaded.spacing is None and loaded.spacing_note:
-            raise BadInput(path, f"the file carries no usable voxel size ({loaded.spacing_note})",
-                           "give it with --voxel-um X Y Z (or one value for cubic voxels)")
+            raise BadInput(path, f"the file carries no usable voxel size ({loaded.spacing_note})", SPACING_FIX)
         file_spacing, spacing_from = require_spacing(loaded.spacing, path), loaded.spacing_source or "file"
     file_origin = tuple(loaded.origin) if loaded.origin is not None else (0.0, 0.0, 0.0)
 
@@ -188,7 +217,7 @@ def _finish(loaded, path, user_spacing, user_legend, labels, axis) -> Volume:
     elif labels:
         legend, given = dict(DEFAULT_LEGEND), False
         notice(f"{source}: no legend given: using the default legend {legend_to_text(DEFAULT_LEGEND)}; "
-               "give --legend id=name,... if this file uses other ids")
+               "name the ids with a legend (id=name,...) if this file uses other ids")
     else:
         legend, given = None, False
     if legend is not None:
@@ -216,12 +245,34 @@ def _finish(loaded, path, user_spacing, user_legend, labels, axis) -> Volume:
 # --- writing --------------------------------------------------------------------------------
 
 def write_volume(path, volume: Volume, *, force: bool = False, extra=None, progress=None) -> Path:
-    """Write ``volume`` to ``path`` (by suffix: .nc, .vti, .tif/.tiff), atomically.
+    """Write a volume to ``.nc``, ``.vti`` or ``.tif``/``.tiff`` (by suffix), atomically.
 
-    ``extra``: dict name -> ndarray or Volume of the same shape, stored as further netCDF
-    variables (.nc) or point-data arrays (.vti); a TIFF holds one array, so they are skipped
-    there with a notice.  An existing ``path`` is replaced only with ``force`` (else BadInput).
-    Returns the path written.
+    Parameters
+    ----------
+    path : str or Path
+        The output file.
+    volume : Volume
+        What to write.
+    force : bool
+        Replace an existing ``path``.
+    extra : dict, optional
+        Name -> ndarray or Volume of the volume's shape, stored as further netCDF variables (.nc)
+        or point-data arrays (.vti); a TIFF holds one array, so they are skipped there with a
+        notice.
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    Path
+        The path written.
+
+    Raises
+    ------
+    BadInput
+        An unsupported suffix; ``path`` exists and ``force`` is False; its folder does not exist.
+    ValueError
+        An ``extra`` array of another shape.
     """
     path = Path(path)
     suffix = path.suffix.lower()

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["EVX_KEY", "Loaded", "json_or_empty", "legend_from_json", "legend_to_json", "native", "need",
-           "notice", "one_line", "to_json", "unit_to_um"]
+__all__ = ["EVX_KEY", "MEMORY_FIX", "Loaded", "json_or_empty", "legend_from_json", "legend_to_json", "native",
+           "need", "notice", "one_line", "require_fits", "to_json", "unit_to_um"]
 
 #: key under which ElectroVox stores its exact geometry/legend in TIFF descriptions
 EVX_KEY = "electrovox"
+#: how to make a volume that is too big to read fit in memory
+MEMORY_FIX = "crop or downsample the stack, or use a machine with more memory"
 
 
 @dataclass
@@ -63,8 +65,10 @@ def unit_to_um(unit) -> float | None:
 
 
 def need(module: str, hint: str):
-    """Import ``module`` or raise ImportError saying how to install it (not a BadInput: the
-    files are fine, the Python environment lacks a package)."""
+    """Import ``module`` or raise ImportError saying how to install it.
+
+    Not a BadInput: the files are fine, the Python environment lacks a package.
+    """
     import importlib
 
     try:
@@ -137,3 +141,45 @@ def native(array: np.ndarray) -> np.ndarray:
     if not array.dtype.isnative:
         return array.astype(array.dtype.newbyteorder("="))
     return array
+
+
+def _count(n: int) -> str:
+    if n < 10**6:
+        return f"{n} voxels"
+    for unit, scale in (("M", 10**6), ("G", 10**9), ("T", 10**12)):
+        if n < 1000 * scale:
+            return f"{n / scale:.3g} {unit} voxels"
+    return f"{float(n):.3g} voxels"
+
+
+def require_fits(nbytes: int, path, shape, dtype, detail: str = "") -> None:
+    """BadInput naming ``path`` when reading ``nbytes`` will not fit in the memory available.
+
+    Called by the readers after the file's header gave the shape and dtype and before the data
+    are read (see :func:`electrovox.memory.require`).
+
+    Parameters
+    ----------
+    nbytes : int
+        Peak bytes the reader will hold (the array and any working copy).
+    path : str or Path
+        The file, named first in the message.
+    shape : tuple of int
+        The volume's shape, for the message.
+    dtype : numpy dtype or str
+        Its data type, for the message.
+    detail : str
+        Why more than one copy is needed, if so (e.g. ``"reordered to z, y, x: two copies"``).
+
+    Raises
+    ------
+    BadInput
+        With the memory needed, the memory available and :data:`MEMORY_FIX`.
+    """
+    from electrovox.memory import require
+
+    n = 1
+    for m in shape:
+        n *= int(m)
+    require(int(nbytes), path, f"reading its {' x '.join(str(int(m)) for m in shape)} {np.dtype(dtype).name} "
+                               f"volume ({_count(n)}{'; ' + detail if detail else ''})", MEMORY_FIX)

@@ -18,18 +18,33 @@ __all__ = ["atomic_output", "check_writable", "temporary_path"]
 
 
 def check_writable(path, force: bool = False) -> Path:
-    """Return ``path`` as a Path after checking that it may be written.
+    """Check that ``path`` may be written.
 
-    Raises BadInput when it exists and ``force`` is false, when it is not a regular file or
-    folder (a device such as /dev/null, a pipe, a socket: renaming over it would replace the
-    device node itself), or when its folder does not exist.
+    Parameters
+    ----------
+    path : str or Path
+        The output.
+    force : bool
+        An existing output may be replaced.
+
+    Returns
+    -------
+    Path
+        ``path`` as a Path.
+
+    Raises
+    ------
+    BadInput
+        ``path`` exists and ``force`` is false; it is not a regular file or folder (a device
+        such as /dev/null, a pipe, a socket: renaming over it would replace the device node
+        itself); or its folder does not exist.
     """
     path = Path(path)
     if path.exists() and not (path.is_file() or path.is_dir()):
         raise BadInput(path, "is not a regular file (a device, pipe or socket)",
                        "write to a file name in an existing folder")
     if (path.exists() or path.is_symlink()) and not force:
-        raise BadInput(path, "exists", "pass --force to overwrite it, or choose another output name")
+        raise BadInput(path, "exists", "give force=True to overwrite it, or choose another output name")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise BadInput(path, f"the output folder {parent} does not exist",
@@ -41,6 +56,16 @@ def temporary_path(path) -> Path:
     """A free hidden name beside ``path`` that keeps its suffix: ``dir/.NAME.tmp-PID.nc``.
 
     The suffix is kept because writers (VTK, netCDF, tifffile) choose their format by it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The final output.
+
+    Returns
+    -------
+    Path
+        A name in the same folder that does not exist yet.
     """
     path = Path(path)
     stem, suffix = (path.stem, path.suffix) if path.suffix else (path.name, "")
@@ -72,10 +97,27 @@ def atomic_output(path, force: bool = False):
     KeyboardInterrupt, the temporary file or folder is deleted and the exception propagates,
     so nothing half-written is ever left under the final name.
 
-    Example::
+    Parameters
+    ----------
+    path : str or Path
+        The final output.
+    force : bool
+        Replace an existing output.
 
-        with atomic_output("out.nc", force=args.force) as tmp:
-            write_something(tmp)
+    Yields
+    ------
+    Path
+        The temporary path (see :func:`temporary_path`).
+
+    Raises
+    ------
+    BadInput
+        From :func:`check_writable`, before anything is written.
+
+    Examples
+    --------
+    >>> with atomic_output("out.nc", force=True) as tmp:   # doctest: +SKIP
+    ...     write_something(tmp)
     """
     final = check_writable(path, force)
     tmp = temporary_path(final)

@@ -29,6 +29,7 @@ from electrovox.io._common import (
     native,
     need,
     one_line,
+    require_fits,
     to_json,
     unit_to_um,
 )
@@ -73,7 +74,7 @@ def _choose(ds, path, variable, labels) -> str:
     if variable is not None:
         if variable not in ds.variables:
             raise BadInput(path, f"has no variable '{variable}' ({_describe(ds)})",
-                           "choose one of the variables listed with --variable NAME")
+                           "choose one of the variables listed with variable='NAME'")
         if variable not in vars3:
             v = ds.variables[variable]
             raise BadInput(path, f"variable '{variable}' has dimensions ({', '.join(v.dimensions)}), "
@@ -88,7 +89,7 @@ def _choose(ds, path, variable, labels) -> str:
     if len(vars3) == 1:
         return vars3[0]
     raise BadInput(path, f"holds several 3D variables ({', '.join(vars3)})",
-                   "choose one with --variable NAME")
+                   "choose one with variable='NAME'")
 
 
 def _axis_geometry(ds, dim: str, n: int, axis: str):
@@ -132,11 +133,32 @@ def _legend_of(var):
 def read_netcdf(path, variable: str | None = None, labels=None, progress=None) -> Loaded:
     """Read one 3D variable of a netCDF file as [z, y, x].
 
-    ``variable`` picks it; else ``labels`` (``image`` first when ``labels`` is False), else
-    ``image``, else the only z, y, x-like 3D variable.  Dimensions may come in any order; the
-    array is transposed to z, y, x and descending coordinates are flipped to ascending.
-    Spacing/origin (um) come from ElectroVox's exact global attributes or from coordinate
-    variables.  Raises BadInput for unreadable files and files without a suitable variable.
+    Dimensions may come in any order; the array is transposed to z, y, x and descending
+    coordinates are flipped to ascending.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file (netCDF-4 or classic).
+    variable : str, optional
+        The variable; default ``labels`` (``image`` first when ``labels`` is False), else
+        ``image``, else the only z, y, x-like 3D variable.
+    labels : bool or None
+        Preference when ``variable`` is not given (see above).
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    Loaded
+        The array, spacing and origin in um (from ElectroVox's exact global attributes or from
+        evenly spaced coordinate variables with length units), legend, metadata and provenance.
+
+    Raises
+    ------
+    BadInput
+        Unreadable files, files without a suitable variable, non-numeric variables, and variables
+        too large for the memory available (checked from the header before reading).
     """
     netCDF4 = need("netCDF4", "pip install netCDF4 (ParaView's Python: apt-get install python3-netcdf4)")
 
@@ -163,12 +185,34 @@ def _read_open(ds, path, variable, labels, progress) -> Loaded:
     name = _choose(ds, path, variable, labels)
     var = ds.variables[name]
     perm = _axis_perm(var.dimensions)
+    # geometry first (coordinate variables only): whether the array must be flipped or
+    # transposed decides how many copies of it reading takes
+    spacing, origin, known, problems, flipped = [], [], [], [], []
+    for ax, dim_index in zip("zyx", perm, strict=True):
+        dim = var.dimensions[dim_index]
+        o, s, descending, problem = _axis_geometry(ds, dim, var.shape[dim_index], ax)
+        if descending:
+            flipped.append(ax)
+        spacing.append(s)
+        origin.append(o if o is not None else 0.0)
+        known.append(o is not None)
+        if problem:
+            problems.append(problem)
     n0 = var.shape[0]
     if 0 in var.shape:
         # nothing to read; read_volume reports the empty volume (check_labels for labels)
         first = np.zeros((0,) * 2, dtype=var.dtype)
         n0 = 0
     else:
+        try:
+            dt = np.dtype(var.dtype)
+        except TypeError:       # strings, compound or variable-length types: refused below
+            dt = np.dtype(object)
+        if dt.kind in "iufb":
+            # the array, and a reordered copy when the file's axes are not z, y, x ascending
+            copies = 2 if (perm != (0, 1, 2) or flipped or dt == np.bool_) else 1
+            require_fits(math.prod(var.shape) * dt.itemsize * copies, path, tuple(var.shape), dt,
+                         "reordered to z, y, x: two copies" if copies == 2 else "")
         first = native(np.asarray(var[0]))
     if first.dtype.kind not in "iufb":
         raise BadInput(path, f"variable '{name}' holds {first.dtype} values, not numbers",
@@ -183,19 +227,8 @@ def _read_open(ds, path, variable, labels, progress) -> Loaded:
     if data.dtype == np.bool_:
         data = data.astype(np.uint8)
     array = data.transpose(perm) if perm != (0, 1, 2) else data
-
-    spacing, origin, known, problems, flipped = [], [], [], [], []
-    for ax, dim_index in zip("zyx", perm, strict=True):
-        dim = var.dimensions[dim_index]
-        o, s, descending, problem = _axis_geometry(ds, dim, var.shape[dim_index], ax)
-        if descending:
-            array = np.flip(array, axis="zyx".index(ax))
-            flipped.append(ax)
-        spacing.append(s)
-        origin.append(o if o is not None else 0.0)
-        known.append(o is not None)
-        if problem:
-            problems.append(problem)
+    for ax in flipped:
+        array = np.flip(array, axis="zyx".index(ax))
     spacing = tuple(spacing) if all(s is not None for s in spacing) else None
     origin = tuple(origin)
     # ElectroVox writes the exact values too: coordinates recomputed from them lose the last bit
@@ -216,7 +249,7 @@ def _read_open(ds, path, variable, labels, progress) -> Loaded:
         legend = _legend_of(var)
     except (ValueError, TypeError) as exc:
         raise BadInput(path, f"the legend of '{name}' is not valid JSON ({exc})",
-                       "give the legend with --legend id=name,...") from None
+                       "give the legend with legend='id=name,...'") from None
     metadata = json_or_empty(getattr(ds, "metadata", None), dict)
     metadata.update({"format": "netCDF", "variable": name, "file_dims": list(var.dimensions)})
     if flipped:
@@ -258,10 +291,26 @@ def _write_variable(ds, name, array, legend, progress, lo=0.0, hi=1.0):
 
 
 def write_netcdf(path, volume, extra=None, progress=None) -> None:
-    """Write ``volume`` (and ``extra`` arrays/Volumes of the same shape) as an ElectroVox .nc.
+    """Write a volume (and extra arrays of the same shape) as an ElectroVox ``.nc``.
 
-    ``extra``: dict name -> ndarray or Volume, [z, y, x] like ``volume`` (a Volume's legend is
-    stored with it).  Call it on a temporary name (see electrovox.io.atomic).
+    Call it on a temporary name (see :mod:`electrovox.io.atomic`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to create.
+    volume : Volume
+        The main variable (named ``volume.name``; its legend as CF flags and JSON).
+    extra : dict, optional
+        Name -> ndarray or Volume, [z, y, x] like ``volume`` (a Volume's legend is stored with it).
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Raises
+    ------
+    ValueError
+        A variable named like a coordinate (z, y, x), repeated names, or an extra array of
+        another shape.
     """
     netCDF4 = need("netCDF4", "pip install netCDF4 (ParaView's Python: apt-get install python3-netcdf4)")
 

@@ -19,18 +19,50 @@ __all__ = ["write_pvd", "read_pvd", "data_folder"]
 
 
 def data_folder(path) -> Path:
-    """The folder holding the .vti files of ``NAME.pvd``: ``NAME_data`` beside it."""
+    """The folder holding the .vti files of ``NAME.pvd``: ``NAME_data`` beside it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.pvd`` file.
+
+    Returns
+    -------
+    Path
+        ``NAME_data`` in the same folder.
+    """
     path = Path(path)
     return path.with_name(f"{path.stem}_data")
 
 
 def write_pvd(path, volumes, times, *, force: bool = False, progress=None) -> Path:
-    """Write ``volumes`` (an iterable of Volume, consumed one at a time) at ``times``.
+    """Write a time series of volumes as ``NAME.pvd`` and ``NAME_data/NAME_000000.vti, ...``.
 
-    Creates ``NAME_data/NAME_000000.vti, ...`` and ``NAME.pvd`` listing them with their time
-    (``timestep`` attribute; any unit, e.g. seconds).  ``times`` must be finite and strictly
-    increasing, one per volume.  Existing outputs are replaced only with ``force``
-    (BadInput otherwise).  Returns the .pvd path.
+    Parameters
+    ----------
+    path : str or Path
+        The ``.pvd`` file.
+    volumes : iterable of Volume
+        Consumed one at a time.
+    times : sequence of float
+        One time per volume (``timestep`` attribute; any unit, e.g. seconds), finite and strictly
+        increasing.
+    force : bool
+        Replace existing outputs.
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    Path
+        The ``.pvd`` path.
+
+    Raises
+    ------
+    BadInput
+        A suffix other than ``.pvd``, or existing outputs without ``force``.
+    ValueError
+        Times not finite and increasing, or not one per volume.
     """
     from electrovox.io.vti import write_vti
 
@@ -72,7 +104,23 @@ def write_pvd(path, volumes, times, *, force: bool = False, progress=None) -> Pa
 
 
 def read_pvd(path) -> list[tuple[float, Path]]:
-    """(time, absolute file path) for each data set of a .pvd, in time order."""
+    """The data sets of a ``.pvd`` collection, in time order.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.pvd`` file.
+
+    Returns
+    -------
+    list of (float, Path)
+        (time, absolute file path) of each data set.
+
+    Raises
+    ------
+    BadInput
+        A missing or invalid ``.pvd`` file.
+    """
     path = Path(path)
     if not path.is_file():
         raise BadInput(path, "does not exist", "check the path")

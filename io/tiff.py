@@ -8,7 +8,7 @@ Reading returns the stack as ``[z, y, x]`` (pages are z) with the voxel size the
   omits it when it is 1 unit), ``xorigin``/``yorigin``/``zorigin`` (in pixels);
 - OME-TIFF: ``PhysicalSizeX/Y/Z`` with their ``...Unit`` (default um).
 
-Plain TIFF resolution tags give only x and y, so such files need ``--voxel-um``.
+Plain TIFF resolution tags give only x and y, so such files need ``spacing`` (CLI ``--voxel-um``).
 Damage is reported as BadInput: tifffile logs (rather than raises) many problems with damaged
 files and returns partial data, so its log is captured and checked.
 
@@ -39,6 +39,7 @@ from electrovox.io._common import (
     need,
     notice,
     one_line,
+    require_fits,
     to_json,
     unit_to_um,
 )
@@ -223,8 +224,11 @@ def _ome_spacing(tif):
 
 
 def _geometry(tif, page, z_default: bool) -> dict:
-    """What the TIFF says about geometry and labels: keys spacing, origin, legend, name,
-    metadata, provenance, spacing_source (absent keys: not carried)."""
+    """What the TIFF says about geometry and labels.
+
+    Keys spacing, origin, legend, name, metadata, provenance, spacing_source (absent keys: not
+    carried).
+    """
     out: dict = {}
     rec = _evx_record(tif)
     if rec is not None:
@@ -369,6 +373,10 @@ def _read_stack(tif, path, progress, log, need_spacing=False) -> Loaded:
         for s in tif.series:
             _check_extent(s, path, size)
         page0 = pages[0]
+        page_bytes = math.prod(page0.shape) * page0.dtype.itemsize
+        # one array of all pages (a list of pages and their stack for pages with samples)
+        require_fits(page_bytes * len(pages) * (1 if page0.axes == "YX" else 2), path,
+                     (len(pages),) + tuple(page0.shape[:2]), page0.dtype)
         if page0.axes == "YX":
             data = _read_pages(pages, page0.shape, page0.dtype, path, progress)
         else:
@@ -392,6 +400,12 @@ def _read_stack(tif, path, progress, log, need_spacing=False) -> Loaded:
                 data = None
             else:
                 report(progress, 1.0, "memory-mapped")
+        if data is None:
+            # in memory: the stack, a native-order copy when the file's byte order is not this
+            # machine's, and the grey copy of a colour or channel stack
+            need = int(series.nbytes) * (1 + (not dtype.isnative) + channels)
+            require_fits(need, path, shape, dtype, "with a byte-swapped or grey copy" if need > int(series.nbytes)
+                         else "")
         if data is None and planes == len(series.pages) and all(p is not None for p in series.pages):
             data = _read_pages(series.pages, shape[-2:], dtype, path, progress).reshape(shape)
         if data is None:
@@ -416,9 +430,29 @@ def _read_stack(tif, path, progress, log, need_spacing=False) -> Loaded:
 def read_tiff(path, progress=None, need_spacing=False) -> Loaded:
     """Read a multi-page TIFF (plain, ImageJ hyperstack with one stack axis, OME-TIFF).
 
-    Returns :class:`Loaded` ([z, y, x] native-order array, memory-mapped when uncompressed,
-    contiguous and at least MEMMAP_MIN_BYTES; spacing/origin in um when carried).  RGB with
-    equal channels is read as grey with a notice on stderr.  All failures are BadInput.
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    progress : callable, optional
+        ``progress(fraction, message)``.
+    need_spacing : bool
+        Refuse (BadInput) before reading the data when the file carries no voxel size.
+
+    Returns
+    -------
+    Loaded
+        The [z, y, x] native-order array (memory-mapped when uncompressed, contiguous and at least
+        :data:`MEMMAP_MIN_BYTES`), spacing and origin in um when carried, ElectroVox's legend,
+        metadata and provenance when stored.  RGB with equal channels is read as grey with a
+        notice on stderr.
+
+    Raises
+    ------
+    BadInput
+        Every failure: not a TIFF, damaged or truncated, colour, several stack axes, no voxel size
+        (with ``need_spacing``), or too large for the memory available (checked from the header
+        before the data are read; memory-mapped stacks are not refused).
     """
     path = Path(path)
     if not path.is_file():
@@ -521,13 +555,33 @@ def _check_and_store(out, k, f, plane, first, first_file) -> None:
 
 
 def read_folder(folder, progress=None, need_spacing=False) -> Loaded:
-    """Read a folder of 2D TIFF slices ordered by the number in their names (natural order:
-    slice2 before slice10) into a [z, y, x] array.
+    """Read a folder of 2D TIFF slices into a [z, y, x] array.
 
+    The slices are ordered by the number in their names (natural order: slice2 before slice10).
     Voxel size: x, y and z from the first slice's metadata when it carries all three (ImageJ
-    ``spacing`` or OME PhysicalSizeZ); a 2D slice rarely carries z, so --voxel-um is usually
-    needed.  Raises BadInput for gaps, duplicates, unreadable slices, and slices whose size or
-    type differs from the first (naming that slice).
+    ``spacing`` or OME PhysicalSizeZ); a 2D slice rarely carries z, so ``spacing`` is usually
+    needed.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder.
+    progress : callable, optional
+        ``progress(fraction, message)``.
+    need_spacing : bool
+        Refuse before reading every slice when the first carries no voxel size.
+
+    Returns
+    -------
+    Loaded
+        The stack and what the first slice carries.
+
+    Raises
+    ------
+    BadInput
+        Gaps, duplicates, unreadable slices, slices whose size or type differs from the first
+        (naming that slice), or a stack too large for the memory available (checked from the
+        first slice before the others are read).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -537,6 +591,7 @@ def read_folder(folder, progress=None, need_spacing=False) -> Loaded:
     first, geo = _read_slice(files[0], notices, geometry=True)
     if need_spacing and geo.get("spacing") is None:
         require_spacing(None, folder)  # before reading every slice, not after
+    require_fits(first.nbytes * len(files), folder, (len(files),) + first.shape, first.dtype)
     out = np.empty((len(files),) + first.shape, dtype=first.dtype)
     out[0] = first
     report(progress, 1 / len(files), f"slice 1/{len(files)}")
@@ -575,14 +630,23 @@ def _record(volume) -> dict:
 
 
 def write_tiff(path, volume, progress=None) -> None:
-    """Write ``volume`` as a multi-page TIFF (one page per z) at ``path``.
+    """Write a volume as a multi-page TIFF (one page per z).
 
     uint8, uint16, int16 and float32 are written ImageJ-compatible: unit 'um', X/YResolution =
-    1/dx, 1/dy pixels per um, ``spacing`` = dz, ``x/y/zorigin`` in pixels.  Other dtypes
-    (ImageJ cannot hold them) are written as plain TIFF with tifffile's shaped description and
-    resolution in pixels per cm.  Both carry the exact spacing, origin, name, legend,
-    metadata and provenance as JSON under the key ``electrovox``.  Uncompressed, so that large
-    stacks can be memory-mapped when read back.
+    1/dx, 1/dy pixels per um, ``spacing`` = dz, ``x/y/zorigin`` in pixels.  Other dtypes (ImageJ
+    cannot hold them) are written as plain TIFF with tifffile's shaped description and resolution
+    in pixels per cm.  Both carry the exact spacing, origin, name, legend, metadata and provenance
+    as JSON under the key ``electrovox``.  Uncompressed, so that large stacks can be
+    memory-mapped when read back.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to create (call it on a temporary name; see :mod:`electrovox.io.atomic`).
+    volume : Volume
+        What to write.
+    progress : callable, optional
+        ``progress(fraction, message)``.
     """
     tifffile = _tifffile()
 

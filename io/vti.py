@@ -8,18 +8,21 @@ and ``metadata`` (see :mod:`electrovox.io.vtk_image`).  Spacing and origin are i
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 from pathlib import Path
 
+import numpy as np
 from vtkmodules.vtkCommonCore import vtkOutputWindow, vtkStringOutputWindow
 from vtkmodules.vtkIOXML import vtkXMLImageDataReader, vtkXMLImageDataWriter
 
 from electrovox.errors import BadInput
-from electrovox.io._common import Loaded, one_line
+from electrovox.io._common import Loaded, one_line, require_fits
 from electrovox.io.vtk_image import add_point_array, loaded_from_vtk, volume_to_vtk
 from electrovox.progress import report
+from electrovox.volume import SPACING_FIX
 
-__all__ = ["read_vti", "write_vti", "vtk_errors"]
+__all__ = ["read_vti", "write_vti", "vtk_errors", "header_size"]
 
 
 class _Errors:
@@ -58,6 +61,11 @@ def vtk_errors():
 
     Swaps in a string output window and silences VTK's logger on stderr, restoring both after,
     so that a bad file gives one BadInput line instead of pages of VTK diagnostics.
+
+    Yields
+    ------
+    _Errors
+        ``observe(vtk_object)``, ``failed(algorithm)``, ``first_message()``, ``text``.
     """
     errors = _Errors()
     previous = vtkOutputWindow.GetInstance()
@@ -79,12 +87,109 @@ def vtk_errors():
             logger.SetStderrVerbosity(level)
 
 
-def read_vti(path, array_name: str | None = None, progress=None) -> Loaded:
-    """Read a ``.vti`` file: point-data array ``array_name`` (default: the active scalars).
+#: bytes per value of the VTK XML ``DataArray`` types
+_VTK_TYPE_BYTES = {"Int8": 1, "UInt8": 1, "Int16": 2, "UInt16": 2, "Int32": 4, "UInt32": 4, "Int64": 8,
+                   "UInt64": 8, "Float32": 4, "Float64": 8}
+_HEADER_SCAN_BYTES = 16 * 2**20
 
-    Returns :class:`Loaded` with the array [z, y, x], spacing/origin (z, y, x) um as stored, and
-    the stored legend/provenance/metadata.  Raises BadInput for missing, non-VTK or damaged
-    files.
+
+def _attribute(tag: str, name: str) -> str | None:
+    m = re.search(rf'\b{name}\s*=\s*"([^"]*)"', tag)
+    return m.group(1) if m else None
+
+
+def header_size(path) -> dict | None:
+    """Points and point-data arrays of a ``.vti`` from its XML header, without reading the data.
+
+    Parameters
+    ----------
+    path : str or Path
+        A VTK XML image data file.
+
+    Returns
+    -------
+    dict or None
+        ``{"shape": (nz, ny, nx), "arrays": [(name, dtype name, components), ...]}`` (dtype
+        names as VTK writes them, e.g. ``"UInt8"``); None when the header cannot be parsed
+        within its first 16 MiB (the reader then reports the file).
+    """
+    head = b""
+    try:
+        with open(path, "rb") as f:
+            while len(head) < _HEADER_SCAN_BYTES:
+                chunk = f.read(2**16)
+                if not chunk:
+                    break
+                head += chunk
+                if b"<AppendedData" in head or b"</PointData>" in head:
+                    break
+    except OSError:
+        return None
+    cut = head.find(b"<AppendedData")
+    text = (head if cut < 0 else head[:cut]).decode("latin-1")
+    m = re.search(r"<ImageData\b[^>]*>", text)
+    ext = _attribute(m.group(0), "WholeExtent") if m else None
+    try:
+        e = [int(v) for v in ext.split()] if ext else []
+    except ValueError:
+        e = []
+    if len(e) != 6:
+        return None
+    shape = tuple(max(0, e[2 * a + 1] - e[2 * a] + 1) for a in (2, 1, 0))
+    pd = re.search(r"<PointData\b[^>]*>(.*?)</PointData>", text, re.S)
+    if pd is None:
+        return None
+    arrays = []
+    for tag in re.findall(r"<DataArray\b[^>]*>", pd.group(1)):
+        comps = _attribute(tag, "NumberOfComponents")
+        arrays.append((_attribute(tag, "Name") or "", _attribute(tag, "type") or "",
+                       int(comps) if comps and comps.isdigit() else 1))
+    return {"shape": shape, "arrays": arrays}
+
+
+def _check_memory(path, array_name) -> None:
+    """BadInput when VTK's copy of all point arrays plus ours of one array cannot fit."""
+    head = header_size(path)
+    if head is None or not head["arrays"]:
+        return
+    n = math.prod(head["shape"])
+    sizes = {name: _VTK_TYPE_BYTES.get(t, 8) * c for name, t, c in head["arrays"]}
+    # VTK reads every point array; loaded_from_vtk copies the chosen one (the active scalars,
+    # usually the first: take the largest single-component one when none is named)
+    chosen = sizes.get(array_name) if array_name in sizes else max(sizes.values())
+    main = head["arrays"][0]
+    dtype = {"Float32": "float32", "Float64": "float64"}.get(main[1], main[1].lower() or "float64")
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        dtype = np.dtype("float64")
+    require_fits(n * (sum(sizes.values()) + chosen), path, head["shape"], dtype,
+                 f"{len(sizes)} point array(s) read by VTK, one copied")
+
+
+def read_vti(path, array_name: str | None = None, progress=None) -> Loaded:
+    """Read a ``.vti`` file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A VTK XML image data file.
+    array_name : str, optional
+        The point-data array to read (default: the active scalars, else the first array).
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    Loaded
+        The array ``[z, y, x]``, spacing and origin (z, y, x) in um as stored, and the stored
+        legend, provenance and metadata.
+
+    Raises
+    ------
+    BadInput
+        For missing, non-VTK or damaged files; and before the data are read when the point arrays
+        the header declares cannot fit in the memory available.
     """
     path = Path(path)
     if not path.is_file():
@@ -98,6 +203,7 @@ def read_vti(path, array_name: str | None = None, progress=None) -> Loaded:
         if not reader.CanReadFile(str(path)):
             raise BadInput(path, "is not a VTK XML image data file (.vti)",
                            "give a .vti written by VTK/ParaView (File > Save Data > .vti)")
+        _check_memory(path, array_name)
         reader.SetFileName(str(path))
         reader.Update()
         image = reader.GetOutput()
@@ -107,16 +213,32 @@ def read_vti(path, array_name: str | None = None, progress=None) -> Loaded:
     loaded = loaded_from_vtk(image, array_name, source=path)
     if not all(s > 0 for s in loaded.spacing):
         raise BadInput(path, f"its spacing {loaded.spacing[::-1]} (x, y, z) is not positive",
-                       "give the voxel size with --voxel-um X Y Z")
+                       SPACING_FIX)
     report(progress, 1.0, "read")
     return loaded
 
 
 def write_vti(path, volume, progress=None, extra=None) -> None:
-    """Write ``volume`` to ``path`` (.vti) as it is (call it on a temporary name; see atomic).
+    """Write a volume to a ``.vti`` as it is.
 
-    ``extra``: dict name -> ndarray or Volume [z, y, x] of the volume's shape, written as further
-    point-data arrays (a Volume's legend as field data ``NAME_legend``).
+    Call it on a temporary name; see :mod:`electrovox.io.atomic`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to create.
+    volume : Volume
+        The main point-data array (active scalars) with its legend, provenance and metadata.
+    progress : callable, optional
+        ``progress(fraction, message)``.
+    extra : dict, optional
+        Name -> ndarray or Volume [z, y, x] of the volume's shape, written as further point-data
+        arrays (a Volume's legend as field data ``NAME_legend``).
+
+    Raises
+    ------
+    BadInput
+        VTK could not write the file (disk space, permissions).
     """
     image = volume_to_vtk(volume)
     for name, arr in (extra or {}).items():

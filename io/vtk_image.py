@@ -39,9 +39,18 @@ def _string_array(name: str, text: str) -> vtkStringArray:
 def volume_to_vtk(volume: Volume) -> vtkImageData:
     """A new vtkImageData holding a deep copy of ``volume``.
 
-    Dimensions ``(nx, ny, nz)``, spacing/origin ``volume.spacing_xyz`` / ``origin_xyz`` (um),
-    one point-data array named ``volume.name`` (active scalars) with the array's dtype, and
-    field-data string arrays ``legend`` (only for label volumes), ``provenance`` and ``evx_metadata``.
+    Parameters
+    ----------
+    volume : Volume
+        The volume.
+
+    Returns
+    -------
+    vtkImageData
+        Dimensions ``(nx, ny, nz)``, spacing/origin ``volume.spacing_xyz`` / ``origin_xyz`` (um),
+        one point-data array named ``volume.name`` (active scalars) with the array's dtype, and
+        field-data string arrays ``legend`` (only for label volumes), ``provenance`` and
+        ``evx_metadata``.
     """
     a = volume.array
     if a.dtype == np.bool_:
@@ -66,10 +75,24 @@ def volume_to_vtk(volume: Volume) -> vtkImageData:
 
 
 def add_point_array(image, name: str, values) -> None:
-    """Add ``values`` (ndarray or Volume, [z, y, x] matching ``image``) as point array ``name``.
+    """Add an array as a point-data array of ``image``.
 
     A Volume's legend goes to field data ``NAME_legend`` (JSON), so it is not confused with the
     main array's ``legend``.
+
+    Parameters
+    ----------
+    image : vtkImageData
+        The image (modified in place).
+    name : str
+        The array's name.
+    values : ndarray or Volume, shape (nz, ny, nx)
+        The values, matching the image's dimensions.
+
+    Raises
+    ------
+    ValueError
+        ``values`` of another shape.
     """
     legend = getattr(values, "legend", None)
     a = values.array if hasattr(values, "array") else np.asarray(values)
@@ -104,10 +127,27 @@ def _field_text(image, name: str):
 
 
 def loaded_from_vtk(image, array_name: str | None = None, source="vtkImageData") -> Loaded:
-    """The contents of a vtkImageData as :class:`Loaded` (array [z, y, x], geometry in um).
+    """The contents of a vtkImageData as :class:`~electrovox.io._common.Loaded`.
 
-    ``array_name`` picks a point-data array; else the active scalars; else the first array.
-    Raises BadInput (naming ``source``) when there is no usable single-component array.
+    Parameters
+    ----------
+    image : vtkImageData
+        The image.
+    array_name : str, optional
+        A point-data array; else the active scalars; else the first array.
+    source : str or Path
+        Named in errors (the file it came from).
+
+    Returns
+    -------
+    Loaded
+        The array [z, y, x] (a copy), spacing and origin (z, y, x) in um, legend, metadata and
+        provenance from the field data.
+
+    Raises
+    ------
+    BadInput
+        No usable single-component array, a size mismatch, or a legend that is not JSON.
     """
     pd = image.GetPointData()
     names = [pd.GetArrayName(i) for i in range(pd.GetNumberOfArrays())]
@@ -149,7 +189,7 @@ def loaded_from_vtk(image, array_name: str | None = None, source="vtkImageData")
             legend = legend_from_json(_field_text(image, "legend"))
     except ValueError as exc:
         raise BadInput(source, f"its stored legend is not valid JSON ({exc})",
-                       "give the legend with --legend id=name,...") from None
+                       "give the legend with legend='id=name,...'") from None
     return Loaded(array=array, spacing=(sz, sy, sx), origin=origin, legend=legend, name=name,
                   metadata=json_or_empty(_field_text(image, "evx_metadata")
                                          or _field_text(image, "metadata"), dict),
@@ -168,18 +208,57 @@ def _volume_from_loaded(ld: Loaded, source) -> Volume:
 def vtk_to_volume(image, array_name: str | None = None) -> Volume:
     """Inverse of :func:`volume_to_vtk`: a Volume (copy of the values) from a vtkImageData.
 
-    The legend is parsed back with integer ids; provenance and metadata from their JSON.
+    Parameters
+    ----------
+    image : vtkImageData
+        The image.
+    array_name : str, optional
+        A point-data array (default: the active scalars, else the first array).
+
+    Returns
+    -------
+    Volume
+        The legend parsed back with integer ids; provenance and metadata from their JSON.
+
+    Raises
+    ------
+    BadInput
+        See :func:`loaded_from_vtk`.
     """
     return _volume_from_loaded(loaded_from_vtk(image, array_name), "vtkImageData")
 
 
 def volume_to_pyvista(volume: Volume):
-    """A ``pyvista.ImageData`` (deep copy) of ``volume``; needs pyvista (pip runtime)."""
+    """A ``pyvista.ImageData`` (deep copy) of ``volume``; needs pyvista (pip runtime).
+
+    Parameters
+    ----------
+    volume : Volume
+        The volume.
+
+    Returns
+    -------
+    pyvista.ImageData
+        See :func:`volume_to_vtk`.
+    """
     import pyvista
 
     return pyvista.wrap(volume_to_vtk(volume))
 
 
 def pyvista_to_volume(grid, array_name: str | None = None) -> Volume:
-    """A Volume from a ``pyvista.ImageData`` (or any vtkImageData); see :func:`vtk_to_volume`."""
+    """A Volume from a ``pyvista.ImageData`` (or any vtkImageData).
+
+    Parameters
+    ----------
+    grid : pyvista.ImageData or vtkImageData
+        The image.
+    array_name : str, optional
+        A point-data array (see :func:`vtk_to_volume`).
+
+    Returns
+    -------
+    Volume
+        See :func:`vtk_to_volume`.
+    """
     return vtk_to_volume(grid, array_name)

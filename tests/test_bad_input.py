@@ -147,13 +147,13 @@ def test_raw_size_mismatch(tmp_path):
     path = tmp_path / "v.raw"
     sample("uint16", shape=(6, 9, 11)).tofile(path)  # one slice short of SHAPE
     bad_input(read, path, shape=SHAPE, dtype="uint16", spacing=SPACING,
-              contains=["is 1188 bytes", "needs 1386 bytes", "--shape 6 9 11"])
+              contains=["is 1188 bytes", "needs 1386 bytes", "shape=(6, 9, 11)"])
 
 
 def test_raw_without_shape(tmp_path):
     path = tmp_path / "v.raw"
     sample("uint8").tofile(path)
-    bad_input(read, path, spacing=SPACING, contains=["--shape", "--dtype"])
+    bad_input(read, path, spacing=SPACING, contains=["shape=(nz, ny, nx)", "dtype="])
 
 
 # --- labels -----------------------------------------------------------------------------------
@@ -197,19 +197,19 @@ def test_empty_volume(tmp_path):
 def test_missing_voxel_size(tmp_path):
     path, kw = _raw(tmp_path, sample("uint8"))
     kw.pop("spacing")
-    bad_input(read, path, contains=["carries no voxel size", "--voxel-um"], **kw)
+    bad_input(read, path, contains=["carries no voxel size", "spacing="], **kw)
 
 
 def test_missing_voxel_size_tiff(tmp_path):
     tifffile = need_tifffile()
     path = tmp_path / "plain.tif"
     tifffile.imwrite(path, sample("uint8"), photometric="minisblack", metadata=None)
-    bad_input(read, path, contains=["carries no voxel size", "--voxel-um"])
+    bad_input(read, path, contains=["carries no voxel size", "spacing="])
 
 
 def test_legend_with_unknown_phase(tmp_path):
     path, kw = _raw(tmp_path, label_array())
-    bad_input(read, path, legend="0=pore,1=am,2=graphite", names="--legend",
+    bad_input(read, path, legend="0=pore,1=am,2=graphite", names="legend",
               contains=["unknown phase 'graphite'"], **kw)
 
 
@@ -261,7 +261,7 @@ def test_netcdf_uneven_coordinates(tmp_path):
             c.units = "um"
             c[:] = np.arange(n) ** 2.0 if d == "z" else np.arange(n) * 0.0152
         ds.createVariable("image", "u1", ("z", "y", "x"))[:] = sample("uint8")
-    bad_input(read, path, contains=["not evenly spaced", "--voxel-um"])
+    bad_input(read, path, contains=["not evenly spaced", "spacing="])
     assert read(path, spacing=SPACING).spacing == SPACING
 
 
@@ -303,3 +303,100 @@ def test_stored_legend_with_unknown_phase(tmp_path, suffix):
     path = tmp_path / f"l{suffix}"
     eio.write_volume(path, vol)
     bad_input(read, path, contains=["unknown phase 'binder'"])
+
+
+# --- volumes too large for memory: refused from the header, before the data are read ------------
+#
+# EVX_MEMORY_LIMIT_GB simulates a small machine (electrovox.memory.available_bytes); the files hold
+# 2 MiB of voxels against 0.8 MB usable (80 % of a 1 MB limit).  Each read must fail quickly and
+# without reading the data: tracemalloc's peak (numpy's allocations) stays under a quarter of them.
+
+BIG = (16, 256, 256)                       # uint16: 2 MiB of voxels
+BIG_BYTES = 2 * 16 * 256 * 256
+
+
+def _big_image():
+    return np.random.default_rng(0).integers(0, 60000, BIG, dtype=np.uint16)
+
+
+def _refused_fast(func, *args, **kwargs) -> str:
+    import re
+    import time
+    import tracemalloc
+
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    try:
+        err = bad_input(func, *args, **kwargs)
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    msg = str(err)
+    assert time.perf_counter() - t0 < 2.0, msg
+    assert peak < BIG_BYTES / 4, f"{peak} bytes allocated before refusing: {msg}"
+    m = re.search(r"needs ([0-9.e+-]+) GB of memory, ([0-9.e+-]+) GB is available", msg)
+    assert m, msg
+    assert float(m.group(1)) >= BIG_BYTES / 1e9 * 0.99 and float(m.group(2)) == pytest.approx(0.0008), msg
+    assert "16 x 256 x 256 uint16" in msg and "Fix:" in msg and "crop or downsample" in msg
+    return msg
+
+
+@pytest.fixture
+def small_machine(monkeypatch):
+    monkeypatch.setenv("EVX_MEMORY_LIMIT_GB", "0.001")
+
+
+def test_too_big_tiff_refused_before_reading(tmp_path, small_machine):
+    tifffile = need_tifffile()
+    path = tmp_path / "big.tif"
+    tifffile.imwrite(path, _big_image(), photometric="minisblack", compression="zlib")   # not memory-mappable
+    _refused_fast(read, path, spacing=SPACING)
+
+
+def test_too_big_slice_folder_refused_after_the_first_slice(tmp_path, small_machine):
+    tifffile = need_tifffile()
+    folder = tmp_path / "slices"
+    folder.mkdir()
+    for k, plane in enumerate(_big_image()):
+        tifffile.imwrite(folder / f"s{k:03d}.tif", plane, photometric="minisblack")
+    _refused_fast(read, folder, spacing=SPACING)
+
+
+def test_too_big_raw_refused_when_it_must_be_byte_swapped(tmp_path, small_machine):
+    import sys
+    path = tmp_path / "big.raw"
+    other = ">" if sys.byteorder == "little" else "<"
+    _big_image().astype(np.dtype("uint16").newbyteorder(other)).tofile(path)
+    msg = _refused_fast(read, path, spacing=SPACING, shape=BIG, dtype="uint16", byteorder=other)
+    assert "endian" in msg
+    # in this machine's byte order the file is memory-mapped, not read: nothing to refuse
+    _big_image().tofile(path)
+    vol = read(path, spacing=SPACING, shape=BIG, dtype="uint16", byteorder="=")
+    assert isinstance(vol.array, np.memmap) and vol.shape == BIG
+
+
+def test_too_big_netcdf_refused_before_reading(tmp_path, small_machine, monkeypatch):
+    need_netcdf4()
+    path = tmp_path / "big.nc"
+    monkeypatch.delenv("EVX_MEMORY_LIMIT_GB")
+    eio.write_volume(path, Volume(_big_image(), SPACING))
+    monkeypatch.setenv("EVX_MEMORY_LIMIT_GB", "0.001")
+    _refused_fast(read, path)
+
+
+def test_too_big_vti_refused_before_reading(tmp_path, small_machine, monkeypatch):
+    path = tmp_path / "big.vti"
+    monkeypatch.delenv("EVX_MEMORY_LIMIT_GB")
+    eio.write_volume(path, Volume(_big_image(), SPACING))
+    monkeypatch.setenv("EVX_MEMORY_LIMIT_GB", "0.001")
+    msg = _refused_fast(read, path)
+    assert "point array" in msg
+
+
+def test_volumes_that_fit_are_read(tmp_path, monkeypatch):
+    """The same files on a machine with room for them read as before."""
+    tifffile = need_tifffile()
+    monkeypatch.setenv("EVX_MEMORY_LIMIT_GB", "0.1")
+    path = tmp_path / "big.tif"
+    tifffile.imwrite(path, _big_image(), photometric="minisblack", compression="zlib")
+    assert np.array_equal(read(path, spacing=SPACING).array, _big_image())

@@ -19,7 +19,7 @@ def test_existing_output_is_kept_without_force(tmp_path):
     path.write_bytes(b"precious")
     with pytest.raises(BadInput) as info:
         eio.write_volume(path, image_volume())
-    assert str(path) in str(info.value) and "--force" in str(info.value)
+    assert str(path) in str(info.value) and "force=True" in str(info.value)
     assert path.read_bytes() == b"precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.vti"]
 
@@ -115,7 +115,7 @@ def test_write_pvd_time_series(tmp_path):
 def test_write_pvd_existing_and_failure(tmp_path):
     path = tmp_path / "run.pvd"
     eio.write_pvd(path, [label_volume()], [0.0])
-    with pytest.raises(BadInput, match="--force"):
+    with pytest.raises(BadInput, match="force=True"):
         eio.write_pvd(path, [label_volume()], [1.0])
 
     def failing():

@@ -74,7 +74,7 @@ def test_labels_true_uses_default_legend_with_notice(tmp_path, capsys):
     assert r.legend == DEFAULT_LEGEND and r.name == "labels"
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no legend given: using the default legend 0=pore,1=cbd" in err[0]
-    assert "--legend" in err[0]
+    assert "with a legend (id=name,...)" in err[0]
 
 
 def test_given_legend_overrides_stored_one(tmp_path):

@@ -26,7 +26,7 @@ def test_cli_defaults_equal_the_declarations():
     from electrovox.cli import build_parser
     parser = build_parser()
     args = parser.parse_args(["segment", "in.tif", "out.nc"])
-    assert args.phases == ("pore", "cbd", "am", "crack") and args.pore_back is True and args.denoise == "default"
+    assert args.phases == ("pore", "cbd", "am", "crack") and args.pore_back is None and args.denoise == "default"
     args = parser.parse_args(["segment", "in.tif", "out.nc", "--no-pore-back-correction", "--no-destripe"])
     assert args.pore_back is False and args.destripe is False
     args = parser.parse_args(["phantom", "image", "a.nc", "b.nc", "--seed", "1"])

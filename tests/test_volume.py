@@ -1,5 +1,7 @@
 """The Volume model, legends and phase fractions (no I/O)."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -86,3 +88,36 @@ def test_provenance_step():
     v = Volume.labels(np.array([[[0, 1]]]), (1, 1, 1)).with_step("test", n=np.int64(3), spacing=(1, 2))
     assert v.provenance[-1]["command"] == "test"
     assert v.provenance[-1]["parameters"] == {"n": 3, "spacing": [1, 2]}
+
+
+def test_summary_counts_nan_and_inf_and_ranges_finite_values():
+    a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    a[0, 0, :2] = np.nan
+    a[1, 2, 3] = np.inf
+    a[1, 0, 0] = -np.inf
+    s = Volume(a, (1, 1, 1)).summary()
+    assert s["nan_count"] == 2 and s["inf_count"] == 2
+    assert s["range"] == [2.0, 22.0]                     # finite values only
+    s = Volume(np.full((2, 2, 2), np.nan), (1, 1, 1)).summary()
+    assert s["range"] is None and s["nan_count"] == 8 and s["inf_count"] == 0
+    s = Volume(np.arange(8, dtype=np.uint16).reshape(2, 2, 2), (1, 1, 1)).summary()
+    assert s["range"] == [0.0, 7.0] and s["nan_count"] == 0 and s["inf_count"] == 0
+    json.dumps(s, allow_nan=False)                       # strict JSON: no NaN anywhere
+
+
+def test_value_stats_slab_by_slab_matches_whole_array():
+    from electrovox.volume import value_stats
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(9, 5, 7))
+    a[rng.random(a.shape) < 0.1] = np.nan
+    a[4] = np.nan                                        # a slab of NaN only
+    fin = a[np.isfinite(a)]
+    out = value_stats(a, slab_voxels=35)                 # one z slice per slab
+    assert out == {"range": [float(fin.min()), float(fin.max())], "nan_count": int(np.isnan(a).sum()),
+                   "inf_count": 0}
+
+
+def test_voxel_um_errors_name_the_keyword():
+    with pytest.raises(BadInput) as e:
+        voxel_um_to_spacing([0.1, 0.2])
+    assert e.value.source == "voxel_um" and "--" not in str(e.value)

@@ -11,9 +11,18 @@ import math
 
 from electrovox.errors import BadInput
 from electrovox.io.params import READ
+from electrovox.params import Param, ParamSet
 from electrovox.phases import parse_legend
 from electrovox.progress import cli_bar
 from electrovox.volume import voxel_um_to_spacing
+
+#: keywords of the readers and writers that only the command line spells (for error translation)
+CLI_KEYWORDS = ParamSet("cli", [
+    Param("spacing", "vec3", None, "voxel size", cli="voxel-um", pv=""),
+    Param("shape", "str", None, "raw shape", pv=""),
+    Param("dtype", "str", None, "raw dtype", pv=""),
+    Param("byteorder", "str", None, "raw byte order", pv=""),
+])
 
 
 def add_input_options(p: argparse.ArgumentParser) -> None:

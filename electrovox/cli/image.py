@@ -6,6 +6,7 @@ The numbers come from :func:`electrovox.filters.image.pipeline.segment_image`.
 from __future__ import annotations
 
 import argparse
+import sys
 
 import numpy as np
 
@@ -46,12 +47,20 @@ def cmd_segment(args) -> dict:
             str(args.output).lower().endswith((".nc", ".vti")):
         extra = {"pore_back_corrected": res["pore_back_mask"].astype(np.uint8)}
     _write(args, out_vol, extra)
-    out = {"input": str(args.image), "output": str(args.output), **out_vol.summary(), "report": res["report"]}
+    for notice in res.get("notices", []):
+        print(f"{args.image}: notice: {notice}", file=sys.stderr)
+    out = {"input": str(args.image), "output": str(args.output), **out_vol.summary(), "report": res["report"],
+           "notices": list(res.get("notices", []))}
     if not args.json:
         rep = res["report"]
         print(f"wrote {args.output}: " + ", ".join(f"{k} {100 * v:.2f} %" for k, v in rep["fractions"].items()))
         if rep.get("crack_fraction_of_particles") is not None:
             print(f"  crack fraction of particles: {100 * rep['crack_fraction_of_particles']:.2f} %")
+        corr = rep.get("corrections")
+        if corr is not None:
+            ran = [k.replace("_", "-") for k, v in corr.items() if isinstance(v, dict) and v.get("ran")]
+            why = (rep.get("fibsem") or {}).get("why", "")
+            print(f"  FIB-SEM corrections: {', '.join(ran) if ran else 'none'}" + (f" ({why})" if why else ""))
         if "pore_back" in rep:
             print(f"  pore-back corrected: {100 * rep['pore_back']['corrected_fraction']:.2f} % of the voxels, "
                   f"reach {rep['pore_back']['reach_slices']} slices")

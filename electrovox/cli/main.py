@@ -16,7 +16,7 @@ import numpy as np
 
 from electrovox import __version__
 from electrovox.cli import image, phantoms, quantify, transport
-from electrovox.cli.common import add_common, add_force, add_input_options, read_input
+from electrovox.cli.common import CLI_KEYWORDS, add_common, add_force, add_input_options, read_input
 from electrovox.errors import BadInput
 from electrovox.io.params import READ
 from electrovox.progress import cli_bar
@@ -54,7 +54,11 @@ def cmd_info(args) -> dict:
         if "phases" in out:
             lines.append("  phases: " + ", ".join(f"{k} {100 * v:.2f} %" for k, v in out["phases"].items()))
         else:
-            lines.append(f"  value range: {out['range']}")
+            rng = out.get("range")
+            lines.append(f"  value range (finite values): [{rng[0]:g}, {rng[1]:g}]" if rng
+                         else "  value range: none (no finite values)")
+            if out.get("nan_count") or out.get("inf_count"):
+                lines.append(f"  non-finite values: {out.get('nan_count', 0)} NaN, {out.get('inf_count', 0)} +/-inf")
         print("\n".join(lines))
     return out
 
@@ -122,7 +126,8 @@ def main(argv=None) -> int:
         out = args.func(args)
     except BadInput as e:
         # cores name their keywords (cbd_factor); the CLI user reads flags (--cbd-factor)
-        for ps in getattr(args, "paramsets", ()):
+        e = BadInput(e.source, e.problem.replace("force=True", "--force"), e.fix.replace("force=True", "--force"))
+        for ps in (*getattr(args, "paramsets", ()), CLI_KEYWORDS):
             e = ps.translate(e, "cli")
         print(e.one_line(), file=sys.stderr)
         return 2

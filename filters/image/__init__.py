@@ -1,5 +1,6 @@
-"""Image filters and segmentation of FIB-SEM / X-ray CT greyscale stacks: numerical cores
-(numpy/scipy/scikit-image in, arrays and small dicts out; no VTK).
+"""Image filters and segmentation of FIB-SEM / X-ray CT greyscale stacks.
+
+Numerical cores: numpy/scipy/scikit-image in, arrays and small dicts out; no VTK.
 
 Conventions: images ``[z, y, x]`` (any real dtype in, float32 out), ``spacing`` = voxel size in
 um in (z, y, x) order, possibly anisotropic; the *slice axis* is the FIB milling direction (the
@@ -14,6 +15,8 @@ Modules (one concept each):
 - ``resample``    — anisotropic stacks to cubic voxels (greyscale: interpolation; labels:
   nearest or majority);
 - ``poreback``    — pore-back (shine-through) artifact correction along the slice axis;
+- ``levels``      — grey levels of the phases (Gaussian mixture) and how many phases an image
+  resolves (:func:`~electrovox.filters.image.levels.detect_phases`);
 - ``segment``     — multi-phase segmentation (pore / CBD / active material; two-phase mode);
 - ``cracks``      — dark regions enclosed by particles become ``crack``;
 - ``pipeline``    — the default chain, image -> labels, with its report.

@@ -38,6 +38,7 @@ from skimage.registration import phase_cross_correlation
 
 from electrovox.errors import BadInput
 from electrovox.progress import report
+from electrovox.solvers._axes import array_axis
 from electrovox.volume import spacing_array
 
 #: Default widest stripe that :func:`destripe` removes, in pixels of the across axis.
@@ -67,11 +68,9 @@ def _check_image(image, source: str) -> np.ndarray:
     return a
 
 
-def _check_axis(axis, source: str, name: str, *, allowed=(0, 1, 2)) -> int:
-    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral) or int(axis) not in allowed:
-        raise BadInput(source, f"{name} {axis!r} is not one of {list(allowed)}",
-                       f"give {name} as one of {list(allowed)} (z=0, y=1, x=2)")
-    return int(axis)
+def _check_axis(axis, source: str, name: str) -> int:
+    """Array axis 0, 1, 2 from "z", "y", "x" or an index; BadInput naming the keyword ``name``."""
+    return array_axis(axis, name, source)
 
 
 def _check_progress(progress, source: str) -> None:
@@ -96,8 +95,10 @@ def _slice_float32(stack: np.ndarray, k: int, source: str) -> np.ndarray:
 # --------------------------------------------------------------------------- destripe
 
 def _highpass_across(s: np.ndarray, across: int, window: int) -> np.ndarray:
-    """The slice ``s`` (2D), denoised along the beam, minus its running median over ``window``
-    pixels along in-plane axis ``across`` (the other axis being the beam).
+    """High-pass of slice ``s`` (2D) across the beam.
+
+    The slice, denoised along the beam, minus its running median over ``window`` pixels along
+    in-plane axis ``across`` (the other axis being the beam).
 
     A running median (not a Gaussian) is the across-beam smoothing because it follows the edges
     of structures wider than half the window: a particle edge then leaves (almost) nothing in
@@ -113,8 +114,9 @@ def _highpass_across(s: np.ndarray, across: int, window: int) -> np.ndarray:
 
 
 def _running_median_truncated(b: np.ndarray, axis: int, window: int) -> np.ndarray:
-    """Running median of a 2D array over ``window`` pixels along ``axis``; near the ends the
-    window is cut at the edge instead of padded.
+    """Running median of a 2D array over ``window`` pixels along ``axis``, cut at the edges.
+
+    Near the ends the window is cut at the edge instead of padded.
 
     Padding by reflection would count the stripes next to an edge twice (a stripe one pixel
     from the edge then fills a third of the window and becomes the local median, so it is
@@ -180,25 +182,40 @@ def destripe(image, spacing, *, slice_axis=None, beam_axis=None, width_um=None, 
 
     Parameters
     ----------
-    image : 3D array [z, y, x], any real dtype (grey units are kept).
-    spacing : (dz, dy, dx) voxel size in um (one number for cubic voxels).
-    slice_axis : 0, 1 or 2; default the axis of the largest voxel size (the first of equals).
-    beam_axis : the in-plane axis the stripes run along; default None estimates it: of the two
-        in-plane axes, the one whose beam-median high-pass profiles (see above) carry the larger
-        share of the high-pass power, measured on up to 8 evenly spread slices.
-    width_um : widest stripe removed, in um across the beam; default 8 pixels of the across
-        axis.  Stripes up to about this width are removed; brightness variations wider than
-        that are left, since at those scales they cannot be told from the microstructure.  The
-        stripes must persist over about 3 slices (the profile is pooled over slices k-1..k+1).
-    progress : None or callable(fraction, message).
+    image : ndarray, shape (nz, ny, nx)
+        Greyscale stack, any real dtype (grey units are kept), finite.
+    spacing : float or tuple of 3 float
+        Voxel size (dz, dy, dx) in um (one number for cubic voxels).
+    slice_axis : {"z", "y", "x"} or {0, 1, 2}, optional
+        The milling axis; default the axis of the largest voxel size (the first of equals).
+    beam_axis : {"z", "y", "x"} or {0, 1, 2}, optional
+        The in-plane axis the stripes run along; default None estimates it: of the two in-plane
+        axes, the one whose beam-median high-pass profiles (see above) carry the larger share of
+        the high-pass power, measured on up to 8 evenly spread slices.
+    width_um : float, optional
+        Widest stripe removed, in um across the beam; default 8 pixels of the across axis.
+        Stripes up to about this width are removed; brightness variations wider than that are
+        left, since at those scales they cannot be told from the microstructure.  The stripes
+        must persist over about 3 slices (the profile is pooled over slices k-1..k+1).
+    progress : callable, optional
+        ``progress(fraction, message)``.
 
     Returns
     -------
-    (out, info): ``out`` float32 array of the image's shape; ``info`` dict with ``slice_axis``,
-    ``beam_axis``, ``beam_axis_estimated`` (bool), ``stripe_rms`` (rms of the removed profiles
-    over all slices and across positions, image units), ``width_px`` (stripe width in pixels,
-    the median window being ``2 * width_px + 1``) and ``beam_axis_scores`` ({axis: score} when
-    estimated, else None).  Each removed profile has zero mean, so every slice keeps its mean.
+    out : ndarray of float32, shape (nz, ny, nx)
+        The destriped stack.  Each removed profile has zero mean, so every slice keeps its mean.
+    info : dict
+        ``slice_axis``, ``beam_axis`` (array indices), ``beam_axis_estimated`` (bool),
+        ``stripe_rms`` (rms of the removed profiles over all slices and across positions, image
+        units), ``width_px`` (stripe width in pixels, the median window being
+        ``2 * width_px + 1``) and ``beam_axis_scores`` ({axis: score} when estimated, else None).
+
+    Raises
+    ------
+    BadInput
+        Source ``destripe``, naming the keyword: a non-3D, non-real or non-finite image, a bad
+        ``spacing``, ``slice_axis`` or ``beam_axis`` (or the beam along the slice axis), a
+        non-positive ``width_um``.
     """
     src = "destripe"
     img = _check_image(image, src)
@@ -210,8 +227,8 @@ def destripe(image, spacing, *, slice_axis=None, beam_axis=None, width_um=None, 
     if not estimated:
         beam_axis = _check_axis(beam_axis, src, "beam_axis")
         if beam_axis == slice_axis:
-            raise BadInput(src, f"beam_axis {beam_axis} is the slice axis: the beam runs in the slice plane",
-                           f"give beam_axis as one of {plane_axes}, or None to estimate it")
+            raise BadInput(src, f"beam_axis {'zyx'[beam_axis]!r} is the slice axis: the beam runs in the slice plane",
+                           f"give beam_axis as one of {[('zyx'[a]) for a in plane_axes]}, or None to estimate it")
     stack = np.moveaxis(img, slice_axis, 0)  # a view: slice k is stack[k], in-plane axes in order
     n = stack.shape[0]
 
@@ -311,9 +328,11 @@ class _SliceHistograms:
 
 
 def _otsu(counts: np.ndarray, centres: np.ndarray, n_classes: int) -> np.ndarray | None:
-    """Multi-Otsu thresholds of a fine histogram (its 0.01..99.99 % quantile range merged into at
-    most 256 bins, so that a few outliers do not squash the classes into a handful of bins and
-    the search stays cheap); None when there are too few grey levels."""
+    """Multi-Otsu thresholds of a fine histogram; None when there are too few grey levels.
+
+    Its 0.01..99.99 % quantile range is merged into at most 256 bins, so that a few outliers do
+    not squash the classes into a handful of bins and the search stays cheap.
+    """
     total = counts.sum()
     if total == 0:
         return None
@@ -335,8 +354,10 @@ def _otsu(counts: np.ndarray, centres: np.ndarray, n_classes: int) -> np.ndarray
 
 
 def _global_thresholds(hists: _SliceHistograms, gain, offset, n_classes: int, source: str) -> np.ndarray:
-    """Multi-Otsu thresholds of the whole stack after the per-slice linear maps (corrected
-    units), from the slice histograms mapped through ``gain``, ``offset`` and summed."""
+    """Multi-Otsu thresholds of the whole stack after the per-slice linear maps (corrected units).
+
+    From the slice histograms mapped through ``gain``, ``offset`` and summed.
+    """
     n = hists.counts.shape[0]
     ends = np.stack([gain * hists.lo + offset, gain * (hists.lo + _FINE_BINS * hists.width) + offset])
     lo, hi = float(ends.min()), float(ends.max())
@@ -353,8 +374,10 @@ def _global_thresholds(hists: _SliceHistograms, gain, offset, n_classes: int, so
 
 
 def _weighted_median(centres: np.ndarray, counts: np.ndarray, width: float) -> float:
-    """Median of histogrammed values (``centres`` ascending, equal bins of ``width``),
-    interpolated within the bin where the cumulative count crosses half."""
+    """Median of histogrammed values (``centres`` ascending, equal bins of ``width``).
+
+    Interpolated within the bin where the cumulative count crosses half.
+    """
     cum = np.cumsum(counts)
     half = 0.5 * cum[-1]
     i = int(np.searchsorted(cum, half))
@@ -367,8 +390,10 @@ _LEVEL_ITERATIONS = 5
 
 
 def _class_level(centres: np.ndarray, counts: np.ndarray, width: float, min_count: int) -> float:
-    """The grey level of a class's main peak, from its histogram: a median, re-taken a few times
-    over only the values within 2 robust standard deviations (1.4826 MAD) of the current one.
+    """The grey level of a class's main peak, from its histogram.
+
+    A median, re-taken a few times over only the values within 2 robust standard deviations
+    (1.4826 MAD) of the current one.
 
     A plain class median is pulled towards a neighbouring phase that leaks into the class (a
     middle phase split by the threshold, interface voxels) by an amount that depends on that
@@ -395,9 +420,12 @@ def _class_level(centres: np.ndarray, counts: np.ndarray, width: float, min_coun
 
 
 def _class_levels(hists: _SliceHistograms, t_lo: np.ndarray, t_hi: np.ndarray, min_count: int):
-    """Per slice ``k``: the levels of the darkest class (below ``t_lo[k]``) and of the brightest
-    (at or above ``t_hi[k]``), thresholds in the slice's own units; NaN where a class has fewer
-    than ``min_count`` voxels or a threshold is NaN."""
+    """Per slice ``k``: the levels of the darkest and the brightest class.
+
+    The darkest class lies below ``t_lo[k]``, the brightest at or above ``t_hi[k]``
+    (thresholds in the slice's own units); NaN where a class has fewer than ``min_count``
+    voxels or a threshold is NaN.
+    """
     n = hists.counts.shape[0]
     m_lo = np.full(n, np.nan)
     m_hi = np.full(n, np.nan)
@@ -455,21 +483,35 @@ def normalise_drift(image, *, slice_axis=None, n_classes=2, smooth_slices=3, pro
 
     Parameters
     ----------
-    image : 3D array [z, y, x], any real dtype.
-    slice_axis : 0, 1 or 2; default 0 (there is no spacing to pick the coarsest axis from).
-    n_classes : number of grey classes (>= 2).  With 2, a middle phase (CBD) is split between
-        the classes, which the peak-narrowed levels tolerate; 3 (pore / CBD / active material)
-        keeps it out of both outer classes.
-    smooth_slices : window (slices) of the running median of gain and offset; 1 = none.
-    progress : None or callable(fraction, message).
+    image : ndarray, shape (nz, ny, nx)
+        Greyscale stack, any real dtype, finite.
+    slice_axis : {"z", "y", "x"} or {0, 1, 2}, optional
+        The milling axis; default 0 (there is no spacing to pick the coarsest axis from).
+    n_classes : int
+        Number of grey classes (>= 2).  With 2, a middle phase (CBD) is split between the
+        classes, which the peak-narrowed levels tolerate; 3 (pore / CBD / active material) keeps
+        it out of both outer classes.
+    smooth_slices : int
+        Window (slices) of the running median of gain and offset; 1 = none.
+    progress : callable, optional
+        ``progress(fraction, message)``.
 
     Returns
     -------
-    (out, info): ``out`` float32 of the image's shape, in the grey units of the typical slice;
-    ``info`` dict with ``slice_axis``, ``gain`` and ``offset`` (lists, one per slice),
-    ``thresholds`` (final global thresholds, output units), ``class_levels`` (target levels of
-    the darkest and brightest class, output units), ``interpolated_slices`` (indices of slices
-    whose class levels were interpolated in the last pass) and ``iterations`` (passes made).
+    out : ndarray of float32, shape (nz, ny, nx)
+        The stack in the grey units of the typical slice.
+    info : dict
+        ``slice_axis``, ``gain`` and ``offset`` (lists, one per slice), ``thresholds`` (final
+        global thresholds, output units), ``class_levels`` (target levels of the darkest and
+        brightest class, output units), ``interpolated_slices`` (indices of slices whose class
+        levels were interpolated in the last pass) and ``iterations`` (passes made).
+
+    Raises
+    ------
+    BadInput
+        Source ``normalise_drift``, naming the keyword: a non-3D, non-real or non-finite image, a
+        bad ``slice_axis``, ``n_classes`` or ``smooth_slices``, fewer than ``n_classes`` grey
+        levels, or no slice with enough voxels in the darkest and brightest classes.
     """
     src = "normalise_drift"
     img = _check_image(image, src)
@@ -548,8 +590,11 @@ def normalise_drift(image, *, slice_axis=None, n_classes=2, smooth_slices=3, pro
 # --------------------------------------------------------------------------- align_slices
 
 def _window2d(shape) -> np.ndarray:
-    """A separable Hann window: it tapers the slice edges, which the FFT of phase correlation
-    would otherwise treat as a wrap-around step that pulls the peak towards zero shift."""
+    """A separable Hann window of ``shape``.
+
+    It tapers the slice edges, which the FFT of phase correlation would otherwise treat as a
+    wrap-around step that pulls the peak towards zero shift.
+    """
     wy = np.hanning(shape[0]) if shape[0] > 2 else np.ones(shape[0])
     wx = np.hanning(shape[1]) if shape[1] > 2 else np.ones(shape[1])
     return np.outer(wy, wx).astype(np.float32)
@@ -601,20 +646,33 @@ def align_slices(image, *, slice_axis=None, upsample=10, max_shift_px=None, prog
 
     Parameters
     ----------
-    image : 3D array [z, y, x], any real dtype.
-    slice_axis : 0, 1 or 2; default 0 (there is no spacing to pick the coarsest axis from).
-    upsample : int >= 1, sub-pixel factor of the correlation peak search.
-    max_shift_px : None, or the largest plausible shift between two consecutive slices in
-        pixels: each component of a pairwise shift is clipped to +-max_shift_px (a spurious
-        correlation peak then cannot throw the rest of the stack off).  The number of clipped
-        pairs is passed to ``progress`` as a message.
-    progress : None or callable(fraction, message).
+    image : ndarray, shape (nz, ny, nx)
+        Greyscale stack, any real dtype, finite.
+    slice_axis : {"z", "y", "x"} or {0, 1, 2}, optional
+        The milling axis; default 0 (there is no spacing to pick the coarsest axis from).
+    upsample : int
+        Sub-pixel factor (>= 1) of the correlation peak search.
+    max_shift_px : float, optional
+        The largest plausible shift between two consecutive slices in pixels: each component of
+        a pairwise shift is clipped to +-max_shift_px (a spurious correlation peak then cannot
+        throw the rest of the stack off).  The number of clipped pairs is passed to
+        ``progress`` as a message.
+    progress : callable, optional
+        ``progress(fraction, message)``.
 
     Returns
     -------
-    (out, shifts): ``out`` float32 of the image's shape; ``shifts`` float64 array (n_slices, 2):
-    the shift in pixels applied to each slice along its two in-plane axes (in array order), so
-    ``out_k(p) = image_k(p - shifts[k])``; ``shifts[0] = (0, 0)``.
+    out : ndarray of float32, shape (nz, ny, nx)
+        The aligned stack.
+    shifts : ndarray of float64, shape (n_slices, 2)
+        The shift in pixels applied to each slice along its two in-plane axes (in array order),
+        so ``out_k(p) = image_k(p - shifts[k])``; ``shifts[0] = (0, 0)``.
+
+    Raises
+    ------
+    BadInput
+        Source ``align_slices``, naming the keyword: a non-3D, non-real or non-finite image, a
+        bad ``slice_axis``, ``upsample`` or ``max_shift_px``.
     """
     src = "align_slices"
     img = _check_image(image, src)

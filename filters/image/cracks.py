@@ -35,8 +35,21 @@ WIDE_ENCLOSED = 0.85
 
 
 def mean_chord_um(mask: np.ndarray, spacing) -> float:
-    """Mean chord length (um) of a boolean phase along the three axes: its voxel length along
-    each axis over the number of runs it forms, averaged over the axes with more than one voxel."""
+    """Mean chord length of a boolean phase along the three axes.
+
+    Parameters
+    ----------
+    mask : ndarray of bool, shape (nz, ny, nx)
+        The phase.
+    spacing : tuple of 3 float
+        Voxel size (dz, dy, dx) in um.
+
+    Returns
+    -------
+    float
+        Mean chord length in um: per axis, the phase's voxel length along it over the number of
+        runs it forms; averaged over the axes with more than one voxel (0.0 for an empty phase).
+    """
     out = []
     for ax in range(3):
         if mask.shape[ax] < 2:
@@ -49,8 +62,23 @@ def mean_chord_um(mask: np.ndarray, spacing) -> float:
 
 
 def crack_widths_um(labels: np.ndarray, spacing, am: int = AM) -> list[float]:
-    """The default ladder of closing widths (um): 4 coarsest voxels, doubling up to half the
-    estimated mean particle diameter (1.5 x the active material's mean chord), which ends it."""
+    """The default ladder of closing widths for :func:`find_cracks`.
+
+    Parameters
+    ----------
+    labels : ndarray of uint8, shape (nz, ny, nx)
+        Label volume.
+    spacing : tuple of 3 float
+        Voxel size (dz, dy, dx) in um.
+    am : int
+        Label of the active material.
+
+    Returns
+    -------
+    list of float
+        Widths in um: 4 coarsest voxels, doubling up to half the estimated mean particle diameter
+        (1.5 x the active material's mean chord), which ends the ladder.
+    """
     base = 4.0 * max(float(s) for s in spacing)
     top = 0.5 * 1.5 * mean_chord_um(labels == am, spacing)
     widths = [base]
@@ -76,8 +104,10 @@ def _edt(mask: np.ndarray, spacing) -> np.ndarray:
 
 
 def _closing(dilated: np.ndarray, spacing, width_um: float, pad) -> np.ndarray:
-    """Closing with a ball of diameter ``width_um``, given the dilation ``dilated`` (padded) by
-    that ball: its erosion by exact Euclidean distances, cropped to the unpadded box."""
+    """Closing with a ball of diameter ``width_um``, given the dilation ``dilated`` (padded) by it.
+
+    The dilation's erosion by exact Euclidean distances, cropped to the unpadded box.
+    """
     closed = _edt(dilated, spacing) > 0.5 * width_um
     return closed[tuple(slice(p, n - p) for p, n in zip(pad, closed.shape, strict=True))]
 
@@ -86,16 +116,40 @@ def find_cracks(labels: np.ndarray, spacing, *, max_width_um: float | None = Non
                 am: int = AM, crack: int = CRACK, pore: int | None = PORE, progress=None) -> np.ndarray:
     """Relabel the dark voxels enclosed by particles as ``crack`` (a new uint8 array).
 
-    ``labels``: uint8 [z, y, x] with active material ``am``; ``spacing`` (z, y, x) in um;
-    ``max_width_um``: widest crack whose mouth is bridged (default: half the estimated
-    particle diameter, at least 4 coarsest voxels; see the module docstring: the closing runs on
-    a ladder of widths up to it; 0: holes only); ``enclosed_fraction``: share of a candidate's
-    surrounding that must be active material at the first width (at the wider ones
-    :data:`WIDE_ENCLOSED`, or ``enclosed_fraction`` if that is larger); ``pore``: the label of
-    the open pore space.  At the first width of the ladder every label but ``am`` may be a crack (inside a narrow crack,
-    shine-through from its walls can lift voxels to the CBD level); at the wider ones only
+    At the first width of the ladder every label but ``am`` may be a crack (inside a narrow
+    crack, shine-through from its walls can lift voxels to the CBD level); at the wider ones only
     ``pore`` (None: every label but ``am``): a wide pocket walled by particles that holds CBD is
     the CBD between particles, not a crack.
+
+    Parameters
+    ----------
+    labels : ndarray of uint8, shape (nz, ny, nx)
+        Label volume with active material ``am``.
+    spacing : tuple of 3 float
+        Voxel size (dz, dy, dx) in um.
+    max_width_um : float, optional
+        Widest crack whose mouth is bridged, um (default: half the estimated particle diameter,
+        at least 4 coarsest voxels; the closing runs on a ladder of widths up to it, see
+        :func:`crack_widths_um`); 0: enclosed holes only.
+    enclosed_fraction : float
+        Share (0..1) of a candidate's surrounding that must be active material at the first
+        width (at the wider ones :data:`WIDE_ENCLOSED`, or ``enclosed_fraction`` if larger).
+    am, crack : int
+        Labels of the active material and of the cracks.
+    pore : int or None
+        Label of the open pore space (None: every label but ``am``).
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    ndarray of uint8, shape (nz, ny, nx)
+        ``labels`` with the cracks relabelled ``crack``.
+
+    Raises
+    ------
+    BadInput
+        Naming ``enclosed_fraction`` outside 0..1 or a negative ``max_width_um``.
     """
     sp = tuple(float(s) for s in spacing)
     if not 0 <= enclosed_fraction <= 1:
@@ -140,8 +194,11 @@ def find_cracks(labels: np.ndarray, spacing, *, max_width_um: float | None = Non
 
 
 def _walled(cand: np.ndarray, solid: np.ndarray, st, enclosed_fraction: float) -> np.ndarray:
-    """The connected regions of ``cand`` whose face-neighbour ring outside them is at least
-    ``enclosed_fraction`` active material."""
+    """Connected regions of ``cand`` walled by active material.
+
+    Those whose face-neighbour ring outside them is at least ``enclosed_fraction`` active
+    material.
+    """
     comp, n = ndimage.label(cand, structure=st)
     if n == 0:
         return np.zeros(cand.shape, dtype=bool)

@@ -117,7 +117,7 @@ def _odd(x: float) -> int:
 
 # ------------------------------------------------------------------------------ noise level
 def estimate_noise_sigma(image) -> float:
-    """Standard deviation of white noise in ``image`` [z, y, x], in the image's grey units.
+    """Standard deviation of white noise in an image, in its grey units.
 
     Robust estimator (no wavelet package needed): the finest Haar wavelet detail in every axis
     of length >= 2 -- differences of non-overlapping voxel pairs along z, then y, then x, each
@@ -128,8 +128,23 @@ def estimate_noise_sigma(image) -> float:
 
     Signal-dependent noise gives a value between the phases' noise levels (weighted towards
     the phases with more voxels); sub-voxel texture counts as noise.  Volumes above 16 M voxels
-    are sampled (evenly spaced slabs).  Returns 0.0 for a constant or noise-free piecewise
-    constant image, and for a single voxel.
+    are sampled (evenly spaced slabs).
+
+    Parameters
+    ----------
+    image : ndarray, shape (nz, ny, nx)
+        Greyscale image, any real dtype.
+
+    Returns
+    -------
+    float
+        The noise sigma in grey units; 0.0 for a constant or noise-free piecewise constant image,
+        and for a single voxel.
+
+    Raises
+    ------
+    BadInput
+        For a non-3D, empty, non-real or non-finite image.
     """
     a = _check_image(image, "estimate_noise_sigma")
     axes = [k for k in range(3) if a.shape[k] >= 2]
@@ -267,18 +282,41 @@ def _nlm(a, spacing, sigma, h, patch_um, search_um, progress) -> np.ndarray:
 
 def denoise(image, spacing, method: str = "gaussian", *, sigma_um=None, size_um=None, sigma_intensity=None,
             h=None, patch_um=None, search_um=None, progress=None) -> np.ndarray:
-    """Denoise a greyscale stack ``image`` [z, y, x] with voxel size ``spacing`` (z, y, x) in um.
+    """Denoise a greyscale stack.
 
-    ``method``: ``"gaussian"`` (``sigma_um``), ``"median"`` (``size_um``: box extent),
-    ``"bilateral"`` (``sigma_um`` spatial, ``sigma_intensity`` range in grey units) or ``"nlm"``
-    (``h`` in grey units, ``patch_um``, ``search_um``); see the module docstring for what each
-    does and the defaults (all derived from the finest voxel size and, for the grey-level
-    parameters, from :func:`estimate_noise_sigma`).  Lengths are one number (the same in um on
-    every axis) or (z, y, x) in um.  Parameters that do not belong to ``method`` are ignored.
+    See the module docstring for what each method does and the defaults (all derived from the
+    finest voxel size and, for the grey-level parameters, from :func:`estimate_noise_sigma`).
+    Lengths are one number (the same in um on every axis) or (z, y, x) in um.  Parameters that
+    do not belong to ``method`` are ignored.
 
-    Returns a float32 array of the image's shape, in the input's grey units.  A noise estimate
-    of 0 (noise-free image) with the default ``sigma_intensity`` / ``h`` returns the image
-    unchanged (as float32).  ``progress``: callable(fraction, message) or None.
+    Parameters
+    ----------
+    image : ndarray, shape (nz, ny, nx)
+        Greyscale image, any real dtype, finite.
+    spacing : float or tuple of 3 float
+        Voxel size (dz, dy, dx) in um.
+    method : str
+        ``"gaussian"`` (``sigma_um``), ``"median"`` (``size_um``: box extent), ``"bilateral"``
+        (``sigma_um`` spatial, ``sigma_intensity`` range) or ``"nlm"`` (``h``, ``patch_um``,
+        ``search_um``).
+    sigma_um, size_um, patch_um, search_um : float or tuple of 3 float, optional
+        Lengths in um.
+    sigma_intensity, h : float, optional
+        Grey-level parameters, in the image's grey units.
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    ndarray of float32, shape (nz, ny, nx)
+        The denoised image in the input's grey units.  A noise estimate of 0 (noise-free image)
+        with the default ``sigma_intensity`` / ``h`` returns the image unchanged (as float32).
+
+    Raises
+    ------
+    BadInput
+        Source ``denoise``, naming the keyword: an unknown ``method``, a non-positive length or
+        grey-level parameter, or an unusable image or spacing.
     """
     src = "denoise"
     if method not in METHODS:
@@ -317,22 +355,37 @@ def denoise(image, spacing, method: str = "gaussian", *, sigma_um=None, size_um=
 
 # ------------------------------------------------------------------------ quality measures
 def edge_preservation(denoised, clean, truth_labels, *, spacing=(1.0, 1.0, 1.0), margin_vox: int = 2) -> dict:
-    """How well ``denoised`` matches the noise-free ``clean`` image, given the true labels.
+    """How well a denoised image matches the noise-free one, given the true labels.
 
-    All three arrays are [z, y, x] of one shape.  Returns a dict of floats:
-
-    - ``noise_std``: std of ``denoised - clean`` over phase interiors (voxels whose
-      (2 margin_vox + 1)^3 neighbourhood holds one label), in grey units; ``bias``: its mean;
-      ``noise_std_by_label``: the same per label id; ``n_interior``: the voxel count.
-    - ``edge_sharpness``: over boundary voxels (a 6-neighbour has another label),
-      ``sum(grad(denoised) . grad(clean)) / sum(|grad(clean)|^2)`` -- the share of the clean
-      image's edge gradient that survives, projected on the clean gradient so that residual
-      noise averages out instead of inflating it (1: as sharp as the clean image);
-      ``edge_gradient_ratio``: mean |grad(denoised)| / mean |grad(clean)| over the same voxels
-      (noise inflates this one); ``n_boundary``.
-
-    ``spacing`` (um) scales the gradients (the ratios do not depend on it when isotropic).
     A test and benchmark helper: it holds about ten float copies of the volume.
+
+    Parameters
+    ----------
+    denoised, clean : ndarray, shape (nz, ny, nx)
+        The denoised image and the noise-free image, grey units.
+    truth_labels : ndarray of int, shape (nz, ny, nx)
+        The true labels.
+    spacing : float or tuple of 3 float
+        Voxel size (dz, dy, dx) in um; scales the gradients (the ratios do not depend on it when
+        isotropic).
+    margin_vox : int
+        Half-width in voxels of the neighbourhood that defines phase interiors.
+
+    Returns
+    -------
+    dict of float
+        ``noise_std``: std of ``denoised - clean`` over phase interiors (voxels whose
+        (2 margin_vox + 1)^3 neighbourhood holds one label), grey units; ``bias``: its mean;
+        ``noise_std_by_label``: the same per label id; ``n_interior``: the voxel count;
+        ``edge_sharpness``: over boundary voxels (a 6-neighbour has another label),
+        ``sum(grad(denoised) . grad(clean)) / sum(|grad(clean)|^2)`` (1: as sharp as the clean
+        image); ``edge_gradient_ratio``: mean |grad(denoised)| / mean |grad(clean)| over the same
+        voxels (noise inflates this one); ``n_boundary``.
+
+    Raises
+    ------
+    BadInput
+        Source ``edge_preservation``: shapes that differ or are not 3D, or a bad ``spacing``.
     """
     src = "edge_preservation"
     d = np.asarray(denoised, np.float32)

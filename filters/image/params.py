@@ -29,15 +29,24 @@ SEGMENT = ParamSet("segment", [
     Param("phases", "phases", ("pore", "cbd", "am", "crack"), "Phases to find: pore,cbd,am,crack (default), "
           "pore,cbd,am, pore,am,crack or pore,am (lab X-ray CT, where carbon and binder are not resolved).",
           choices=("pore", "cbd", "am", "crack")),
-    Param("pore_back", "bool", True, "Correct pore-back (shine-through of the walls behind the milled face).",
-          cli="pore-back-correction", pv="PoreBackCorrection", label="Pore Back Correction"),
-    Param("destripe", "bool", True, "Remove curtaining stripes.", label="Curtaining removal", pv="Destripe"),
-    Param("drift", "bool", True, "Normalise slice-to-slice brightness drift.", label="Drift correction",
-          pv="DriftCorrection"),
+    Param("fibsem", "bool", None, "The image is a FIB-SEM stack (its corrections apply); default (auto): "
+          "when the slice voxel is at least 1.5 x the in-plane pixel.", label="FIB-SEM Data", pv="FIBSEM"),
+    Param("pore_back", "bool", None, "Correct pore-back (shine-through of the walls behind the milled face); "
+          "default (auto): on FIB-SEM data.", cli="pore-back-correction", pv="PoreBackCorrection",
+          label="Pore Back Correction"),
+    Param("destripe", "bool", None, "Remove curtaining stripes; default (auto): on FIB-SEM data.",
+          label="Curtaining removal", pv="Destripe"),
+    Param("drift", "bool", None, "Normalise slice-to-slice brightness drift; default (auto): on FIB-SEM data.",
+          label="Drift correction", pv="DriftCorrection"),
     Param("align", "bool", False, "Align slices by phase correlation first.", label="Align slices",
           pv="AlignSlices"),
     _DENOISE,
     _SLICE,
+    Param("check_phases", "bool", True, "Check from the histogram that the image resolves the requested phases "
+          "(CBD is not resolved in lab X-ray CT) and fall back to what it supports, with a notice.",
+          cli="phase-check", label="Phase Check", advanced=True),
+    Param("phases_strict", "bool", False, "Refuse (instead of falling back) when the image does not resolve the "
+          "requested phases.", label="Phases Strict", advanced=True),
     Param("pore_back_reverse", "bool", False, "Milling toward smaller slice indices (the pore-back shines the "
           "other way).", cli="", label="Milling reversed", advanced=True),
     Param("beam_axis", "choice", "auto", "Curtain (beam) direction; auto: estimated.", choices=AXES_AUTO,

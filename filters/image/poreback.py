@@ -50,6 +50,7 @@ from scipy import ndimage
 
 from electrovox.errors import BadInput
 from electrovox.progress import report
+from electrovox.solvers._axes import array_axis
 
 #: the fitted excess is followed this many slices in front of a source at most
 MAX_REACH = 24
@@ -81,9 +82,11 @@ def _distance_behind(source: np.ndarray, level: np.ndarray | None = None):
 
 def _fit_excess(values: np.ndarray, pore: float, pore_sd: float, cbd: float, cbd_sd: float,
                 iterations: int = 100):
-    """Two-component fit of ``values`` (voxels at one distance in front of a source): a free
-    shine-through component and the CBD component held at (cbd, cbd_sd).  Returns (mean, sd,
-    weight) of the free component."""
+    """Two-component fit of ``values`` (voxels at one distance in front of a source).
+
+    A free shine-through component and the CBD component held at (cbd, cbd_sd).  Returns (mean,
+    sd, weight) of the free component.
+    """
     if values.size < 50:
         return None
     lo, hi = np.percentile(values, [0.1, 99.9])
@@ -122,8 +125,10 @@ def _tables(excess, prior, spread, pore_sd):
 
 
 def _fit_profile(img, n_behind, n_ahead, eligible, lev, first_cap=None):
-    """Shine-through excess per distance n from a kind of source (lists excess, log prior odds,
-    spread for n = 1, 2, ... while the excess exceeds the pore noise).
+    """Shine-through excess per distance n from a kind of source.
+
+    Lists excess, log prior odds, spread for n = 1, 2, ... while the excess exceeds the pore
+    noise.
 
     ``n_behind`` / ``n_ahead``: slices to the nearest source behind / in front of each voxel;
     ``eligible``: the voxels that may be fitted.  At each n the voxels n slices in front of a
@@ -257,24 +262,37 @@ def correct_pore_back(image: np.ndarray, levels: dict, *, slice_axis: int = 0, r
 
     Parameters
     ----------
-    image : float array [z, y, x], denoised (the fit needs the noise well below the contrast).
-    levels : the three-phase grey levels of ``image`` from
+    image : ndarray, shape (nz, ny, nx)
+        Denoised greyscale stack (the fit needs the noise well below the contrast).
+    levels : dict
+        The three-phase grey levels of ``image`` from
         :func:`electrovox.filters.image.levels.estimate_levels` (pore, CBD, active material).
-    slice_axis : FIB milling axis (0, 1, 2): material at larger indices along it is behind the
-        cut face (``reverse=True``: at smaller indices).
-    smooth_px : Gaussian sigma (pixels of the slice plane) over which the background posterior
-        is smoothed before the decision.
+    slice_axis : {"z", "y", "x"} or {0, 1, 2}
+        FIB milling axis: material at larger indices along it is behind the cut face.
+    reverse : bool
+        Milling toward smaller indices (material at smaller indices is behind the cut face).
+    smooth_px : float
+        Gaussian sigma (pixels of the slice plane) over which the background posterior is
+        smoothed before the decision.
+    progress : callable, optional
+        ``progress(fraction, message)``.
 
-    Returns a dict: ``image`` (float32, corrected), ``mask`` (bool, the corrected voxels),
-    ``excess`` (list: fitted excess beta_n in image units for n = 1, 2, ... in front of active
-    material), ``reach_slices`` (how far the correction reaches), ``corrected_fraction``.
+    Returns
+    -------
+    dict
+        ``image`` (float32, corrected), ``mask`` (bool, the corrected voxels), ``excess`` (list:
+        fitted excess beta_n in image units for n = 1, 2, ... slices in front of active
+        material), ``reach_slices`` (how far the correction reaches), ``corrected_fraction``.
+
+    Raises
+    ------
+    BadInput
+        Source ``correct_pore_back``: a bad ``slice_axis``, or ``levels`` not of three phases.
     """
-    if slice_axis not in (0, 1, 2):
-        raise BadInput("pore-back correction", f"slice_axis {slice_axis!r} is not 0, 1 or 2",
-                       "give the milling axis (z=0, y=1, x=2)")
+    slice_axis = array_axis(slice_axis, "slice_axis", "correct_pore_back")
     mu, sd = levels["means"], levels["stds"]
     if len(mu) != 3:
-        raise BadInput("pore-back correction", "needs the levels of three phases (pore, CBD, active material)",
+        raise BadInput("correct_pore_back", "levels must be those of three phases (pore, CBD, active material)",
                        "estimate them with estimate_levels(image, 3)")
     pore, cbd, am = (float(v) for v in mu)
     pore_sd, cbd_sd = float(sd[0]), float(sd[1])

@@ -63,10 +63,27 @@ def _axis_count(n: int, s: float, ns: float) -> int:
 def output_grid(shape, spacing, new_spacing) -> tuple[tuple[int, int, int], tuple[float, float, float]]:
     """The output grid of resampling ``shape`` voxels of ``spacing`` um to ``new_spacing`` um.
 
-    Returns ``(new_shape, origin_shift_um)``, both (z, y, x): the voxel counts
-    ``max(1, floor(n * spacing / new_spacing + 1e-9))`` and the shift of the output origin
-    (centre of its first voxel) from the input origin, ``new_spacing / 2 - spacing / 2`` in um.
-    ``new_spacing`` may be one number (cubic voxels) or three.
+    Parameters
+    ----------
+    shape : tuple of 3 int
+        Input voxels (nz, ny, nx).
+    spacing : float or tuple of 3 float
+        Input voxel size (dz, dy, dx) in um.
+    new_spacing : float or tuple of 3 float
+        Output voxel size in um: one number (cubic voxels) or (dz, dy, dx).
+
+    Returns
+    -------
+    (tuple of 3 int, tuple of 3 float)
+        ``(new_shape, origin_shift_um)``, both (z, y, x): the voxel counts
+        ``max(1, floor(n * spacing / new_spacing + 1e-9))`` and the shift of the output origin
+        (centre of its first voxel) from the input origin, ``new_spacing / 2 - spacing / 2`` in um.
+
+    Raises
+    ------
+    BadInput
+        Source ``output_grid``: ``shape`` not three positive counts, or a bad ``spacing`` or
+        ``new_spacing``.
     """
     src = "output_grid"
     try:
@@ -130,17 +147,40 @@ def _antialias_sigma(s: float, ns: float) -> float:
 # --------------------------------------------------------------------------------- greyscale
 def resample_image(image, spacing, new_spacing, *, order: int = 1, anti_alias: bool = True,
                    progress=None) -> tuple[np.ndarray, tuple, tuple]:
-    """Resample a greyscale stack ``image`` [z, y, x] from ``spacing`` to ``new_spacing`` (um).
+    """Resample a greyscale stack to another voxel size.
 
-    ``new_spacing``: one number (cubic voxels) or (z, y, x).  ``order``: 0 (the input voxel
-    containing each output centre), 1 (linear, default; reproduces linear ramps exactly) or 3
-    (Keys cubic convolution, a = -0.5: interpolating, exact for quadratics, no prefilter).
     Beyond the outermost input centres values are mirrored about the box faces (linear: held
-    constant).  ``anti_alias``: pre-smooth each axis downsampled by more than 1.5x (see the
-    module docstring).  ``progress``: callable(fraction, message) or None.
+    constant).
 
-    Returns ``(out, new_spacing, origin_shift)``: the float32 array on the output grid, the
-    output voxel size (z, y, x) and the output origin's shift (z, y, x) in um.
+    Parameters
+    ----------
+    image : ndarray, shape (nz, ny, nx)
+        Greyscale image, any real dtype.
+    spacing : float or tuple of 3 float
+        Input voxel size (dz, dy, dx) in um.
+    new_spacing : float or tuple of 3 float
+        Output voxel size in um: one number (cubic voxels) or (dz, dy, dx).
+    order : int
+        0 (the input voxel containing each output centre), 1 (linear, default; reproduces linear
+        ramps exactly) or 3 (Keys cubic convolution, a = -0.5: interpolating, exact for
+        quadratics, no prefilter).
+    anti_alias : bool
+        Pre-smooth each axis downsampled by more than 1.5x (see the module docstring).
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    (ndarray, tuple of 3 float, tuple of 3 float)
+        ``(out, new_spacing, origin_shift)``: the float32 array on the output grid
+        (:func:`output_grid`), the output voxel size (z, y, x) and the output origin's shift
+        (z, y, x) in um.
+
+    Raises
+    ------
+    BadInput
+        Source ``resample_image``: a non-3D or non-real image, an unsupported ``order``, or a bad
+        ``spacing`` / ``new_spacing``.
     """
     src = "resample_image"
     a = _check_array(image, src, "image")
@@ -223,23 +263,41 @@ def _apply(mat: sparse.csr_matrix, arr: np.ndarray, axis: int) -> np.ndarray:
 
 def resample_labels(labels, spacing, new_spacing, *, method: str = "majority",
                     progress=None) -> tuple[np.ndarray, tuple, tuple]:
-    """Resample a label volume ``labels`` [z, y, x] (integer ids 0..255) to ``new_spacing`` (um).
+    """Resample a label volume (integer ids 0..255) to another voxel size.
 
-    ``method``:
+    ``"majority"`` is computed separably: for each label present, its indicator is multiplied
+    along z, y and x by sparse overlap matrices (fraction of each output box covered by each
+    input voxel), in z-slabs.  Ties (overlaps within 1e-5 of the box) go to the label at the
+    output centre (the ``"nearest"`` label) when it is among the tied, else to the lower id: with
+    even factors ties are common (2x: 4 voxels against 4) and a fixed preference for one id would
+    grow that phase.  Cost: one pass per label present.
 
-    - ``"nearest"``: each output voxel takes the label of the input voxel containing its centre
-      (the same arithmetic as the phantom's ``truth``; exact, no new mixtures);
-    - ``"majority"`` (default): the label covering the largest part of the output voxel's box,
-      the overlaps being exact box intersections.  Computed separably: for each label present,
-      its indicator is multiplied along z, y and x by sparse overlap matrices (fraction of each
-      output box covered by each input voxel), in z-slabs.  Ties (overlaps within 1e-5 of the
-      box) go to the label at the output centre (the ``"nearest"`` label) when it is among the
-      tied, else to the lower id: with even factors ties are common (2x: 4 voxels against 4)
-      and a fixed preference for one id would grow that phase.  Cost: one pass per label
-      present.
+    Parameters
+    ----------
+    labels : ndarray of int, shape (nz, ny, nx)
+        Label volume, ids 0..255.
+    spacing : float or tuple of 3 float
+        Input voxel size (dz, dy, dx) in um.
+    new_spacing : float or tuple of 3 float
+        Output voxel size in um: one number (cubic voxels) or (dz, dy, dx).
+    method : str
+        ``"majority"`` (default): the label covering the largest part of the output voxel's box
+        (exact box intersections); ``"nearest"``: the label of the input voxel containing the
+        output centre (the arithmetic of the phantom's ``truth``; no new mixtures).
+    progress : callable, optional
+        ``progress(fraction, message)``.
 
-    Returns ``(out, new_spacing, origin_shift)``: uint8 labels on the output grid, the output
-    voxel size and the output origin's shift (z, y, x) in um.
+    Returns
+    -------
+    (ndarray, tuple of 3 float, tuple of 3 float)
+        ``(out, new_spacing, origin_shift)``: uint8 labels on the output grid, the output voxel
+        size and the output origin's shift (z, y, x) in um.
+
+    Raises
+    ------
+    BadInput
+        Source ``resample_labels``: non-integer labels, ids outside 0..255, an unknown
+        ``method``, or a bad ``spacing`` / ``new_spacing``.
     """
     src = "resample_labels"
     a = _check_array(labels, src, "label volume")

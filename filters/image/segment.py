@@ -34,8 +34,20 @@ PORE, CBD, AM, CRACK = 0, 1, 2, 3
 
 
 def structure(shape) -> np.ndarray:
-    """Face-neighbour structuring element over the axes of ``shape`` longer than 1 (a single
-    slice is treated in 2D: eroding along an axis of length 1 would empty the image)."""
+    """Face-neighbour structuring element over the axes of ``shape`` longer than 1.
+
+    A single slice is treated in 2D: eroding along an axis of length 1 would empty the image.
+
+    Parameters
+    ----------
+    shape : tuple of 3 int
+        Shape of the volume the element is for.
+
+    Returns
+    -------
+    ndarray of bool, shape (3, 3, 3)
+        The element.
+    """
     st = ndimage.generate_binary_structure(3, 1)
     for ax, n in enumerate(shape):
         if n == 1:
@@ -47,8 +59,24 @@ def structure(shape) -> np.ndarray:
 
 
 def ellipsoid(radius_um: float, spacing, shape=None) -> np.ndarray:
-    """Boolean footprint of a ball of ``radius_um`` in physical units on voxels of ``spacing``
-    (an ellipsoid in voxels on anisotropic grids); axes of length 1 in ``shape`` get radius 0."""
+    """Boolean footprint of a ball of ``radius_um`` in physical units on voxels of ``spacing``.
+
+    An ellipsoid in voxels on anisotropic grids.
+
+    Parameters
+    ----------
+    radius_um : float
+        Radius in um.
+    spacing : tuple of 3 float
+        Voxel size (dz, dy, dx) in um.
+    shape : tuple of 3 int, optional
+        Shape of the volume: axes of length 1 get radius 0.
+
+    Returns
+    -------
+    ndarray of bool, shape (2 rz + 1, 2 ry + 1, 2 rx + 1)
+        The footprint (``r = floor(radius_um / spacing)`` voxels per axis).
+    """
     r = [max(0, int(np.floor(radius_um / s + 1e-9))) for s in spacing]
     if shape is not None:
         r = [0 if n == 1 else ri for ri, n in zip(r, shape, strict=True)]
@@ -57,8 +85,22 @@ def ellipsoid(radius_um: float, spacing, shape=None) -> np.ndarray:
 
 
 def gradient_magnitude(image: np.ndarray, spacing, sigma_um: float | None = None) -> np.ndarray:
-    """Gaussian gradient magnitude (image units per um) with sigma ``sigma_um`` (default: the
-    smallest voxel size) in physical units on every axis."""
+    """Gaussian gradient magnitude in physical units.
+
+    Parameters
+    ----------
+    image : ndarray, shape (nz, ny, nx)
+        Greyscale image.
+    spacing : tuple of 3 float
+        Voxel size (dz, dy, dx) in um.
+    sigma_um : float, optional
+        Derivative-of-Gaussian sigma in um on every axis (default: the smallest voxel size).
+
+    Returns
+    -------
+    ndarray of float32, shape (nz, ny, nx)
+        Gradient magnitude in image units per um (axes of length 1 contribute nothing).
+    """
     sp = np.asarray(spacing, dtype=np.float64)
     s = float(sp.min()) if sigma_um is None else float(sigma_um)
     sig = [0.0 if n == 1 else s / d for d, n in zip(sp, image.shape, strict=True)]
@@ -76,21 +118,43 @@ def gradient_magnitude(image: np.ndarray, spacing, sigma_um: float | None = None
 
 def segment_phases(image: np.ndarray, spacing, *, phases=("pore", "cbd", "am"), levels: dict | None = None,
                    tophat_um: float | None = None, progress=None) -> dict:
-    """Label a greyscale image [z, y, x] (spacing in um, z y x) into pore (0), CBD (1), active
-    material (2); ``phases=("pore", "am")`` for two phases.
+    """Label a greyscale image into pore (0), CBD (1) and active material (2), or pore and active material.
 
-    ``levels``: grey levels from :func:`estimate_levels` (estimated here if None).
-    ``tophat_um``: radius in um of the white top-hat that keeps thin bright CBD in dark pores
-    (default 2 x the coarsest voxel size; 0 switches it off).
+    The volume is processed in z slabs of about :data:`SLAB_VOXELS` voxels with a halo wider
+    than every footprint and the partial-volume layers, so memory stays bounded.
 
-    Returns ``{"labels": uint8 array, "levels": levels, "thresholds": the class thresholds used,
-    "edge_blur_um": the estimated edge blur (Gaussian sigma, um)}``.  The volume is processed in
-    z slabs of about :data:`SLAB_VOXELS` voxels with a halo wider than every footprint and the
-    partial-volume layers, so memory stays bounded.
+    Parameters
+    ----------
+    image : ndarray, shape (nz, ny, nx)
+        Corrected, denoised greyscale image.
+    spacing : tuple of 3 float
+        Voxel size (dz, dy, dx) in um.
+    phases : tuple of str
+        ``("pore", "cbd", "am")`` or ``("pore", "am")`` (two phases: Otsu's threshold and no CBD).
+    levels : dict, optional
+        Grey levels from :func:`~electrovox.filters.image.levels.estimate_levels` (estimated here
+        if None).
+    tophat_um : float, optional
+        Radius in um of the white top-hat that keeps thin bright CBD in dark pores (default 2 x
+        the coarsest voxel size; 0 switches it off).
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    dict
+        ``labels`` (uint8, shape of ``image``), ``levels``, ``thresholds`` (the class thresholds
+        used) and ``edge_blur_um`` (the estimated edge blur, Gaussian sigma in um).
+
+    Raises
+    ------
+    BadInput
+        Source ``segment_phases``: an unsupported ``phases`` set, or ``levels`` of another number
+        of phases.
     """
     phases = tuple(phases)
     if phases not in (("pore", "cbd", "am"), ("pore", "am")):
-        raise BadInput("segment", f"phases {','.join(phases)} are not supported here",
+        raise BadInput("segment_phases", f"phases {','.join(phases)} are not supported here",
                        "segment into pore,cbd,am or pore,am (cracks are found afterwards)")
     img = np.asarray(image, dtype=np.float32)
     sp = tuple(float(s) for s in spacing)
@@ -99,7 +163,7 @@ def segment_phases(image: np.ndarray, spacing, *, phases=("pore", "cbd", "am"), 
         levels = estimate_levels(img, ncls)
     thr = levels["thresholds"]
     if len(thr) != ncls - 1:
-        raise BadInput("segment", f"levels of {len(thr) + 1} phases given for {ncls} phases",
+        raise BadInput("segment_phases", f"levels of {len(thr) + 1} phases given for {ncls} phases",
                        f"estimate the levels with {ncls} classes")
     if ncls == 2:
         # two phases: Otsu's threshold.  With many partial-volume voxels (small particles, lab
@@ -203,10 +267,28 @@ def _segment_block(img, sp, thr, ncls, ids, means, erode_fp, top_fp, st):
 
 
 def edge_blur_um(grad: np.ndarray, contrast: float, spacing, sigma_um: float | None = None) -> float:
-    """Gaussian blur (sigma, um) of the sharpest edges, from the gradient magnitude ``grad``
-    (image units per um, computed with derivative-of-Gaussian ``sigma_um``, default the finest
-    voxel) and the edge height ``contrast``: a step of height H blurred by s has a peak gradient
-    H / (s sqrt(2 pi)); the 99.5th percentile of the gradient stands for that peak."""
+    """Gaussian blur (sigma, um) of the sharpest edges of an image.
+
+    A step of height H blurred by s has a peak gradient H / (s sqrt(2 pi)); the 99.5th percentile
+    of the gradient stands for that peak.
+
+    Parameters
+    ----------
+    grad : ndarray
+        Gradient magnitude in image units per um, computed with derivative-of-Gaussian
+        ``sigma_um`` (see :func:`gradient_magnitude`).
+    contrast : float
+        The edge height (image units).
+    spacing : tuple of 3 float
+        Voxel size (dz, dy, dx) in um.
+    sigma_um : float, optional
+        The derivative sigma used (default: the finest voxel); it is subtracted in quadrature.
+
+    Returns
+    -------
+    float
+        The blur sigma in um (0.0 when there is no gradient).
+    """
     s0 = float(min(spacing)) if sigma_um is None else float(sigma_um)
     g = float(np.percentile(grad[:: max(1, grad.shape[0] // 32)], 99.5))
     if not g > 0:

@@ -23,7 +23,7 @@ import numpy as np
 from electrovox.errors import BadInput
 from electrovox.filters.image import params
 from electrovox.filters.vtk.base import EVXAlgorithm, input_grid, set_image_information
-from electrovox.filters.vtk.common import string_array
+from electrovox.filters.vtk.common import report_warning, string_array
 from electrovox.filters.vtk.phantoms import label_volume
 from electrovox.volume import Volume
 
@@ -75,6 +75,8 @@ class SegmentFilter(_ImageFilter):
         p["resample_um"] = p["resample_um"] or None
         p["crack_max_width_um"] = p["crack_max_width_um"] or None
         res = segment_image(vol.array, vol.spacing, progress=self.progress, **p)
+        for notice in res.get("notices", []):
+            report_warning(self.label, notice)
         origin = tuple(o + s for o, s in zip(vol.origin, res["origin_shift_um"], strict=True))
         out = Volume.labels(res["labels"], res["spacing"], origin=origin, metadata={"segmentation": res["report"]})
         result = volume_to_vtk(out)
