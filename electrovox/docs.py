@@ -29,8 +29,11 @@ def param_sets() -> dict:
 
 
 def _command_markdown(title: str, parser: argparse.ArgumentParser) -> list[str]:
-    """One command as Markdown: description, arguments and options (a table), from the parser's
-    actions (not from ``format_help``, whose layout changes between Python versions)."""
+    """One command as Markdown, from the parser's actions.
+
+    One command as Markdown: description, arguments and options (a table), from the parser's
+    actions (not from ``format_help``, whose layout changes between Python versions).
+    """
     out = [f"## `{title}`", ""]
     if parser.description:
         out += [" ".join(parser.description.split()), ""]

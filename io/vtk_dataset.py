@@ -92,8 +92,11 @@ def _vectors(data, components: int = 3) -> list[str]:
 
 
 def cell_measures(data) -> tuple[np.ndarray, str]:
-    """(|measure| of every cell, "Volume" | "Area" | "Length") of the highest dimension present:
-    cells of lower dimension get 0.  vtkCellSizeFilter, signs dropped (inverted cells)."""
+    """The |measure| of every cell and which measure it is.
+
+    (|measure| of every cell, "Volume" | "Area" | "Length") of the highest dimension present:
+    cells of lower dimension get 0.  vtkCellSizeFilter, signs dropped (inverted cells).
+    """
     from vtkmodules.util import numpy_support
     from vtkmodules.vtkFiltersVerdict import vtkCellSizeFilter
 

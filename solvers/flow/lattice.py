@@ -77,6 +77,9 @@ def neighbour_list(fluid: np.ndarray) -> np.ndarray:
 
 
 def bytes_per_fluid_voxel(dtype=np.float32) -> int:
-    """Memory the sparse solver holds per fluid voxel: one population array (AA pattern) and the
-    19 neighbour indices (int32), in bytes."""
+    """Memory the sparse solver holds per fluid voxel, in bytes.
+
+    Memory the sparse solver holds per fluid voxel: one population array (AA pattern) and the
+    19 neighbour indices (int32), in bytes.
+    """
     return Q * np.dtype(dtype).itemsize + Q * 4
