@@ -8,7 +8,7 @@ float64 expressions in the same order, so the sparse and the dense solvers agree
 
 Populations are stored shifted by their weights, ``g_q = f_q - w_q`` (rho0 = 1), in float32 by
 default: the shift keeps the small deviations that carry the flow from being lost to rounding
-(Gray et al., Computation 4:11, 2016).  Arithmetic is float64.
+(Gray et al., Computation 4:11, 2016).  The arithmetic is in the storage type.
 
 TRT (Ginzburg): ``omega_plus = 1 / tau`` relaxes the symmetric part, ``omega_minus`` the
 antisymmetric part with ``(1/omega_plus - 1/2)(1/omega_minus - 1/2) = Lambda`` (3/16 puts the
@@ -43,97 +43,134 @@ def _lin(coef_terms):
 
 
 def collision_source() -> str:
-    """Python source of ``collide(g0..g18, Fx, Fy, Fz, sig, omp, omm) -> (p0..p18, rho, ux, uy, uz)``."""
+    """Python source of ``collide(g0..g18, Fx, Fy, Fz, sig, omp, omm) -> (p0..p18, rho, ux, uy, uz)``.
+
+    Constants are names (``ONE``, ``HALF``, ``W0`` ...) bound to the arithmetic's type by
+    :func:`constants`, so that float32 stays float32 in numba and in numpy alike.
+    """
     g = [f"g{q}" for q in range(Q)]
     lines = ["def collide(" + ", ".join(g) + ", Fx, Fy, Fz, sig, omp, omm):",
              "    drho = " + " + ".join(g),
-             "    rho = 1.0 + drho",
-             "    den = rho + 0.5 * sig"]
+             "    rho = ONE + drho",
+             "    den = rho + HALF * sig"]
     for a, name in enumerate(("x", "y", "z")):
         lines.append(f"    j{name} = " + _lin([(int(C[q][a]), g[q]) for q in range(Q)]))
-    lines += ["    ux = (jx + 0.5 * Fx) / den", "    uy = (jy + 0.5 * Fy) / den", "    uz = (jz + 0.5 * Fz) / den",
+    lines += ["    ux = (jx + HALF * Fx) / den", "    uy = (jy + HALF * Fy) / den", "    uz = (jz + HALF * Fz) / den",
               "    Gx = Fx - sig * ux", "    Gy = Fy - sig * uy", "    Gz = Fz - sig * uz",
               "    usq = ux * ux + uy * uy + uz * uz",
               "    uG = ux * Gx + uy * Gy + uz * Gz",
-              "    kp = 1.0 - 0.5 * omp", "    km = 1.0 - 0.5 * omm"]
-    w0 = repr(float(W[0]))
-    lines.append(f"    p0 = g0 - omp * (g0 - {w0} * (drho - rho * 1.5 * usq)) + kp * {w0} * (-3.0 * uG)")
+              "    kp = ONE - HALF * omp", "    km = ONE - HALF * omm"]
+    w0 = "W0"
+    lines.append(f"    p0 = g0 - omp * (g0 - {w0} * (drho - rho * K15 * usq)) + kp * {w0} * (-K3 * uG)")
     done = {0}
     for q in range(1, Q):
         if q in done:
             continue
         o = int(OPP[q])
         done |= {q, o}
-        w = repr(float(W[q]))
+        w = "W1" if q <= 6 else "W2"
         cu = _lin([(int(C[q][0]), "ux"), (int(C[q][1]), "uy"), (int(C[q][2]), "uz")])
         cg = _lin([(int(C[q][0]), "Gx"), (int(C[q][1]), "Gy"), (int(C[q][2]), "Gz")])
         lines += [f"    cu = {cu}", f"    cg = {cg}",
-                  f"    ep = {w} * (drho + rho * (4.5 * cu * cu - 1.5 * usq))",
-                  f"    em = {w} * rho * 3.0 * cu",
-                  f"    sp = {w} * (9.0 * cu * cg - 3.0 * uG)",
-                  f"    sm = {w} * 3.0 * cg",
-                  f"    a = 0.5 * (g{q} + g{o})", f"    b = 0.5 * (g{q} - g{o})",
+                  f"    ep = {w} * (drho + rho * (K45 * cu * cu - K15 * usq))",
+                  f"    em = {w} * rho * K3 * cu",
+                  f"    sp = {w} * (K9 * cu * cg - K3 * uG)",
+                  f"    sm = {w} * K3 * cg",
+                  f"    a = HALF * (g{q} + g{o})", f"    b = HALF * (g{q} - g{o})",
                   "    r = -omp * (a - ep) + kp * sp", "    s = -omm * (b - em) + km * sm",
                   f"    p{q} = g{q} + r + s", f"    p{o} = g{o} + r - s"]
     lines.append("    return (" + ", ".join(f"p{q}" for q in range(Q)) + ", rho, ux, uy, uz)")
     return "\n".join(lines) + "\n"
 
 
-def _compile_collide():
-    ns = {}
+def constants(dtype) -> dict:
+    """The collision's constants in the arithmetic's type.
+
+    Float32 storage computes in float32: twice the SIMD lanes, and the shift by the weights keeps
+    its accuracy (as on GPUs).
+    """
+    t = np.dtype(dtype).type
+    return {"ONE": t(1.0), "HALF": t(0.5), "K15": t(1.5), "K3": t(3.0), "K45": t(4.5), "K9": t(9.0),
+            "W0": t(W[0]), "W1": t(W[1]), "W2": t(W[7]), "FT": np.dtype(dtype)}
+
+
+def collide_numpy(dtype):
+    """The collision as a vectorised numpy function for populations of ``dtype``."""
+    ns = dict(constants(dtype))
     exec(collision_source(), ns)  # noqa: S102 - our own generated source
     return ns["collide"]
 
 
-#: the collision as a plain Python/numpy function (elementwise on arrays)
-collide_numpy = _compile_collide()
+#: fluid voxels per block: gathered into small contiguous arrays, collided in a loop that the
+#: compiler vectorises (SIMD over voxels), scattered back
+BLOCK = 128
 
 
 def _kernel_source(odd: bool) -> str:
-    """Source of one AA step over all fluid voxels (even: in place, swapped; odd: via neighbours)."""
-    lines = ["def aa_step(A, nb, Fx, Fy, Fz, sigma, has_sigma, omp, omm):",
-             "    n_fluid = A.shape[1]",
-             "    for n in prange(n_fluid):",
-             "        sig = np.float64(sigma[n]) if has_sigma else 0.0"]
+    """Source of one AA step over all fluid voxels (even: in place, swapped; odd: via the links).
+
+    ``nb`` is the link table of :func:`~electrovox.solvers.flow.lattice.link_table` (flat
+    addresses with bounce-back folded in).
+
+    Blocks of :data:`BLOCK` voxels: gather the 19 incoming populations into ``gin``, collide in
+    one loop over the block (straight-line float64 arithmetic on contiguous arrays: vectorised),
+    scatter ``gout``.  Within a step every slot of ``A`` is read and written by one voxel only (the
+    AA pattern's property), so blocks and threads never touch each other's slots.
+    """
+    L = ["def aa_step(A, nb, Fx, Fy, Fz, sigma, has_sigma, omp, omm):",
+         "    n_fluid = A.shape[0]",
+         "    Af = A.reshape(-1)",
+         f"    n_blocks = (n_fluid + {BLOCK} - 1) // {BLOCK}",
+         "    for blk in prange(n_blocks):",
+         f"        n0 = blk * {BLOCK}",
+         f"        nn = min({BLOCK}, n_fluid - n0)",
+         f"        gin = np.empty(({Q}, {BLOCK}), dtype=FT)",
+         f"        gout = np.empty(({Q}, {BLOCK}), dtype=FT)",
+         f"        sg = np.zeros({BLOCK}, dtype=FT)",
+         "        if has_sigma:",
+         "            for b in range(nn):",
+         "                sg[b] = sigma[n0 + b]"]
     for i in range(Q):
         o = int(OPP[i])
+        L.append("        for b in range(nn):")
         if not odd or i == 0:
-            lines.append(f"        g{i} = np.float64(A[{i}, n])")
+            L.append(f"            gin[{i}, b] = A[n0 + b, {i}]")
         else:  # incoming f_i(x) = f*_i(x - c_i), stored at A[opp i] of the voxel x + c_opp(i)
-            lines += [f"        m = nb[{o}, n]",
-                      f"        g{i} = np.float64(A[{o}, m]) if m >= 0 else np.float64(A[{i}, n])"]
-    lines.append("        res = collide(" + ", ".join(f"g{q}" for q in range(Q)) + ", Fx, Fy, Fz, sig, omp, omm)")
+            L.append(f"            gin[{i}, b] = Af[nb[{o}, n0 + b]]")
+    L.append("        for b in range(nn):")
+    L += [f"            g{q} = gin[{q}, b]" for q in range(Q)]
+    L.append("            res = collide(" + ", ".join(f"g{q}" for q in range(Q)) + ", Fx, Fy, Fz, sg[b], omp, omm)")
+    L += [f"            gout[{q}, b] = res[{q}]" for q in range(Q)]
     for i in range(Q):
         o = int(OPP[i])
+        L.append("        for b in range(nn):")
         if i == 0:
-            lines.append("        A[0, n] = res[0]")
+            L.append("            A[n0 + b, 0] = gout[0, b]")
         elif not odd:
-            lines.append(f"        A[{o}, n] = res[{i}]")
+            L.append(f"            A[n0 + b, {o}] = gout[{i}, b]")
         else:  # f*_i(x) goes to x + c_i, or bounces back into the opposite slot of x
-            lines += [f"        m = nb[{i}, n]",
-                      "        if m >= 0:", f"            A[{i}, m] = res[{i}]",
-                      "        else:", f"            A[{o}, n] = res[{i}]"]
-    return "\n".join(lines) + "\n"
+            L.append(f"            Af[nb[{i}, n0 + b]] = gout[{i}, b]")
+    return "\n".join(L) + "\n"
 
 
-def _compile_kernels():
-    if not HAVE_NUMBA:
-        return None, None
-    collide = njit(cache=False, inline="always")(_compile_collide())
+def _compile_kernels(dtype):
+    collide = njit(cache=False, inline="always")(collide_numpy(dtype))
     out = []
     for odd in (False, True):
-        ns = {"np": np, "prange": prange, "collide": collide}
+        ns = {"np": np, "prange": prange, "collide": collide, **constants(dtype)}
         exec(_kernel_source(odd), ns)  # noqa: S102
         out.append(njit(parallel=True, cache=False)(ns["aa_step"]))
     return tuple(out)
 
 
-_KERNELS = None
+_KERNELS: dict = {}
 
 
-def kernels():
-    """(even step, odd step) numba kernels, compiled on first use."""
-    global _KERNELS
-    if _KERNELS is None:
-        _KERNELS = _compile_kernels()
-    return _KERNELS
+def kernels(dtype=np.float32):
+    """(even step, odd step) numba kernels for populations of ``dtype``, compiled on first use."""
+    key = np.dtype(dtype).name
+    if key not in _KERNELS:
+        if not HAVE_NUMBA:
+            raise RuntimeError("numba is not installed: use the dense numpy lattice")
+        _KERNELS[key] = _compile_kernels(dtype)
+    return _KERNELS[key]

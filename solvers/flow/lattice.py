@@ -83,3 +83,32 @@ def bytes_per_fluid_voxel(dtype=np.float32) -> int:
     19 neighbour indices (int32), in bytes.
     """
     return Q * np.dtype(dtype).itemsize + Q * 4
+
+
+def link_table(nb: np.ndarray) -> np.ndarray:
+    """Flat population addresses of the AA pattern's odd step, bounce-back folded in.
+
+    For the array-of-structures populations ``A[n, q]`` (flat index ``n * 19 + q``):
+    ``T[q, n] = nb[q, n] * 19 + q`` when the neighbour along ``q`` is fluid, else
+    ``n * 19 + OPP[q]`` (the wall sends it back).  The odd step then writes its outgoing
+    population ``q`` to ``T[q, n]`` and reads its incoming population ``q`` from
+    ``T[OPP[q], n]``: no branch per link (a porous medium's links are fluid or wall at random,
+    which a branch would mispredict).
+
+    Parameters
+    ----------
+    nb : ndarray of int32, shape (19, n_fluid)
+        From :func:`neighbour_list`.
+
+    Returns
+    -------
+    ndarray of int32 (int64 beyond 2**31 addresses), shape (19, n_fluid)
+    """
+    n = nb.shape[1]
+    dtype = np.int32 if n * Q < 2 ** 31 else np.int64
+    own = np.arange(n, dtype=dtype)
+    table = np.empty(nb.shape, dtype=dtype)
+    for q in range(Q):
+        m = nb[q]
+        table[q] = np.where(m >= 0, m.astype(dtype) * Q + q, own * Q + OPP[q])
+    return table

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from electrovox.solvers.flow import kernels
-from electrovox.solvers.flow.lattice import OPP, C, Q, W, fluid_index, neighbour_list
+from electrovox.solvers.flow.lattice import OPP, C, Q, W, fluid_index, link_table, neighbour_list
 
 #: TRT magic parameter that makes halfway bounce-back exact for plane Poiseuille flow
 MAGIC = 3.0 / 16.0
@@ -67,30 +67,33 @@ class SparseLattice:
     def __init__(self, fluid, force, omegas, sigma=None, dtype=np.float32):
         self.fluid = np.asarray(fluid, dtype=bool)
         self.shape = self.fluid.shape
-        self.nb = neighbour_list(self.fluid)
+        self.nb = link_table(neighbour_list(self.fluid))
         self.n_fluid = self.nb.shape[1]
-        self.A = np.zeros((Q, self.n_fluid), dtype=dtype)
+        # array of structures: a voxel's 19 populations side by side, so the odd step's reads of
+        # its neighbours come from a few contiguous streams (a plane above, the same plane, below)
+        self.A = np.zeros((self.n_fluid, Q), dtype=dtype)
         self.force = tuple(float(f) for f in force)
         self.omegas = tuple(float(o) for o in omegas)
-        self.sigma = (np.zeros(1) if sigma is None else np.asarray(sigma, dtype=np.float64))
+        self.sigma = (np.zeros(1, dtype=dtype) if sigma is None else np.asarray(sigma, dtype=dtype))
         self.has_sigma = sigma is not None
 
     def step_pair(self, n_pairs: int = 1) -> None:
         """Advance ``2 * n_pairs`` time steps (populations end in their natural layout)."""
-        even, odd = kernels.kernels()
-        fx, fy, fz = self.force
-        omp, omm = self.omegas
+        even, odd = kernels.kernels(self.A.dtype)
+        t = self.A.dtype.type
+        fx, fy, fz = (t(f) for f in self.force)
+        omp, omm = (t(o) for o in self.omegas)
         for _ in range(n_pairs):
             even(self.A, self.nb, fx, fy, fz, self.sigma, self.has_sigma, omp, omm)
             odd(self.A, self.nb, fx, fy, fz, self.sigma, self.has_sigma, omp, omm)
 
     def populations(self) -> np.ndarray:
-        """The shifted populations g_q = f_q - w_q, shape (19, n_fluid) (natural layout)."""
-        return self.A
+        """The shifted populations g_q = f_q - w_q, shape (19, n_fluid) (natural layout; a view)."""
+        return self.A.T
 
     def moments(self):
         """(rho, u) on the fluid voxels: (n_fluid,), (n_fluid, 3) float64 (u with the force's half step)."""
-        return _moments(self.A, self.force, self.sigma if self.has_sigma else None)
+        return _moments(self.A.T, self.force, self.sigma if self.has_sigma else None)
 
     def scatter(self, values: np.ndarray, fill=0.0) -> np.ndarray:
         """Fluid-voxel values onto the full grid ``[z, y, x]`` (``fill`` on solid voxels)."""
@@ -112,18 +115,20 @@ class DenseLattice:
         self.f = np.zeros((Q,) + self.shape, dtype=dtype)
         self.force = tuple(float(f) for f in force)
         self.omegas = tuple(float(o) for o in omegas)
+        self._collide = kernels.collide_numpy(dtype)
         self.sigma_grid = None
         if sigma is not None:
-            self.sigma_grid = np.zeros(self.shape)
-            self.sigma_grid[self.fluid] = sigma
+            self.sigma_grid = np.zeros(self.shape, dtype=dtype)
+            self.sigma_grid[self.fluid] = np.asarray(sigma, dtype=dtype)
         # solid[q]: the voxel x - c_q is solid (the population arriving along q bounces back)
         self.from_solid = np.stack([~np.roll(self.fluid, shift=tuple(C[q][::-1]), axis=(0, 1, 2))
                                     for q in range(Q)])
 
     def _step(self):
-        g = [self.f[q].astype(np.float64) for q in range(Q)]
-        sig = self.sigma_grid if self.sigma_grid is not None else 0.0
-        res = kernels.collide_numpy(*g, *self.force, sig, *self.omegas)
+        t = self.f.dtype.type
+        g = [self.f[q] for q in range(Q)]
+        sig = self.sigma_grid if self.sigma_grid is not None else t(0.0)
+        res = self._collide(*g, *(t(f) for f in self.force), sig, *(t(o) for o in self.omegas))
         post = [np.asarray(res[q], dtype=self.f.dtype) for q in range(Q)]
         new = np.zeros_like(self.f)
         for q in range(Q):

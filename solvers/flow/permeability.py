@@ -295,7 +295,7 @@ class FlowSolver(TimeSolver):
     def load_state(self, state: dict) -> None:  # noqa: D102
         pops = np.asarray(state["populations"])
         if isinstance(self.lattice, SparseLattice):
-            self.lattice.A[...] = pops
+            self.lattice.A[...] = pops.T
         else:
             self.lattice.f[:, self.lattice.fluid] = pops
         self._k_hist = list(zip(state["k_steps"].tolist(), state["k_values"].tolist(), strict=True))
