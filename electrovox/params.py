@@ -152,8 +152,8 @@ class Param:
 
     @property
     def setter(self) -> str:
-        """The VTK algorithm's setter method name (``SetVoxelUm``)."""
-        return "Set" + (self.pv_name or _camel(self.name))
+        """The VTK algorithm's setter: ``Set`` + the Python name (``SetVoxelSize``), as in ParaView."""
+        return "Set" + (self.py_name if self.pv_name else _camel(self.name))
 
     # -- values ------------------------------------------------------------------------------
     def coerce(self, value):

@@ -101,6 +101,9 @@ class EVXAlgorithm(VTKPythonAlgorithmBase):
         for p in cls.params:
             if p.setter not in cls.__dict__:
                 setattr(cls, p.setter, _make_setter(p))
+            legacy = "Set" + (p.pv_name or "")  # the property's XML name, as earlier versions spelled it
+            if p.pv_name and legacy != p.setter and legacy not in cls.__dict__:
+                setattr(cls, legacy, _make_setter(p))
             if p.kind == "phases" and p.pv_name:
                 setattr(cls, f"Get{p.pv_name}Selection", _make_selection_getter(p))
 

@@ -15,7 +15,7 @@ Examples
 --------
 >>> src = ElectrodePhantomSource()
 >>> src.SetSizeUm(8, 8, 8); src.SetVoxelUm(0.5, 0.5, 0.5); src.SetD50Um(4.0)
->>> src.Update()
+>>> _ = src.Update()
 >>> src.GetOutputDataObject(0).GetDimensions()
 (16, 16, 16)
 """
