@@ -5,6 +5,7 @@
 - :mod:`~electrovox.cli.image`: ``segment``, ``filter``, ``resample``, ``cracks``;
 - :mod:`~electrovox.cli.quantify`: ``quantify``, ``compare``, ``rev``;
 - :mod:`~electrovox.cli.transport`: ``tortuosity``, ``flow-tortuosity``;
+- :mod:`~electrovox.cli.flow`: ``permeability``;
 - :mod:`~electrovox.cli.common`: helpers shared by all of them.
 
 Options come from the concepts' parameter declarations (:mod:`electrovox.params`); nothing on

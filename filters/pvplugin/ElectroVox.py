@@ -9,7 +9,7 @@ ones first), without ParaView's developer "Reload Python Module" button.
 
 Menus: ParaView's ``ShowInMenu`` categories are flat (no sub-menus from a plugin in 5.11-5.13),
 so the groups are sibling categories "ElectroVox Image", "ElectroVox Quantify", "ElectroVox
-Transport", "ElectroVox Phantoms" in Filters, and "ElectroVox" in Sources.
+Transport", "ElectroVox Flow", "ElectroVox Phantoms" in Filters, and "ElectroVox" in Sources.
 
 Loading: ``bin/electrovox-paraview`` / ``-pvbatch`` / ``-pvpython`` put this folder on
 PV_PLUGIN_PATH (ParaView loads every .py file there, so this file stays alone in it), or in a
@@ -28,6 +28,7 @@ except ImportError:  # loaded by path without the launchers' PYTHONPATH: use thi
 
 from paraview.util.vtkAlgorithm import smproxy
 
+from electrovox.filters.vtk.base import EVXAlgorithm
 from electrovox.filters.vtk.registry import PROXIES
 from electrovox.params import _esc
 
@@ -39,7 +40,10 @@ paraview_plugin_version = electrovox.__version__
 _LABELS = {"EVXFIBSEMImagePhantom": "EVX FIBSEM Image Phantom", "EVXTIFFStackReader": "EVX TIFF Stack Reader",
            "EVXnetCDFReader": "EVX netCDF Reader"}
 _READERS = {"EVXTIFFStackReader": ("tif tiff", "ElectroVox TIFF stack"),
-            "EVXnetCDFReader": ("nc", "ElectroVox netCDF")}
+            "EVXnetCDFReader": ("nc", "ElectroVox netCDF"),
+            "EVXRunFolderReader": ("json", "ElectroVox run folder (params.json)")}
+#: readers that open one file name only (ParaView's filename_patterns)
+_PATTERNS = {"EVXRunFolderReader": "params.json"}
 
 
 def _label(name: str) -> str:
@@ -72,11 +76,15 @@ def _register(name, algorithm, menu, doc, views):
     if name in _READERS:
         props.append(_file_xml(*_READERS[name]))
     props += [p.pv_xml() for p in algorithm.params if p.pv_name]
+    if algorithm.time_steps is not EVXAlgorithm.time_steps:  # a time series: the animation sees its steps
+        props.append('<DoubleVectorProperty name="TimestepValues" information_only="1" '
+                     'si_class="vtkSITimeStepsProperty"/>')
     hints = [f'<ShowInMenu category="{menu}"/>'] if menu else []
     hints += [f'<View type="{view}" port="{port}"/>' for port, view in views.items()]
     if menu is None:
         ext, desc = _READERS[name]
-        hints.append(f'<ReaderFactory extensions="{ext}" file_description="{_esc(desc)}"/>')
+        pattern = f' filename_patterns="{_PATTERNS[name]}"' if name in _PATTERNS else f' extensions="{ext}"'
+        hints.append(f'<ReaderFactory{pattern} file_description="{_esc(desc)}"/>')
     cls = type(name, (algorithm,), {"__module__": __name__, "__doc__": doc,
                                     "_pvsm_property_xmls": props, "_pvsm_hints_xmls": hints})
     group = "sources" if (menu is None or not algorithm.inputs) else "filters"

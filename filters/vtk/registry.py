@@ -5,11 +5,12 @@ ParaView's proxy definitions against this table and the parameter declarations. 
 without ParaView.
 """
 
-from electrovox.filters.vtk import flow_tortuosity, image, phantoms, phase_legend, quantify, readers, transport
+from electrovox.filters.vtk import flow, flow_tortuosity, image, phantoms, phase_legend, quantify, readers, transport
 
 # name, VTK algorithm, menu (None: a reader), documentation, output views {port: view type}
 _IMAGE, _QUANT, _TRANS, _PHANT, _SRC = ("ElectroVox Image", "ElectroVox Quantify", "ElectroVox Transport",
                                         "ElectroVox Phantoms", "ElectroVox")
+_FLOW = "ElectroVox Flow"
 #: rows: (proxy name, VTK algorithm class, menu category or None for a reader, documentation,
 #: {output port: view type})
 PROXIES = [
@@ -53,6 +54,12 @@ PROXIES = [
      "GeoDict): tau = sum |V| / |sum V_i| over the flowing points, i the mean-flow direction (Zhang, Chouchane "
      "et al., Joule 2023). Cell data of a mesh is weighted by cell volume. Output: a table (Metric, Value).",
      {0: "SpreadSheetView"}),
+    ("EVXPermeability", flow.PermeabilityFilter, _FLOW,
+     "Absolute permeability and flow tortuosity by lattice Boltzmann (D3Q19 TRT, Stokes flow driven by a body "
+     "force through the pores, the image mirrored along the flow): output 0 the velocity (m/s for a 1e5 Pa/m "
+     "pressure gradient), speed and pressure on the solved grid (streamlines, glyphs), output 1 a table of k (m^2, "
+     "darcy), flow tortuosity, porosity and convergence per axis, output 2 the convergence history (k against "
+     "steps). Solves once per change of its properties.", {1: "SpreadSheetView", 2: "XYChartView"}),
     ("EVXCyclingTransform", phantoms.CyclingFilter, _PHANT,
      "Replays cycling damage on a label volume: crack volume grows by Crack growth (relative), the active "
      "material-CBD contact area drops by Contact loss (relative). The achieved changes are in the field data "
@@ -68,6 +75,9 @@ PROXIES = [
     ("EVXTIFFStackReader", readers.TiffStackReader, None,
      "Reads a (multi-page) TIFF stack as an image volume in micrometres. Give the voxel size when the file "
      "stores none, and a legend for a label volume.", {}),
+    ("EVXRunFolderReader", flow.RunFolderReader, None,
+     "Opens an ElectroVox run folder (its params.json): the frames of fields.pvd as a time series and the "
+     "history table, without solving again.", {1: "SpreadSheetView"}),
     ("EVXnetCDFReader", readers.NetCDFReader, None,
      "Reads an ElectroVox netCDF4 file (dimensions z, y, x in micrometres; labels with their legend, or "
      "greyscale) as an image volume.", {}),

@@ -24,7 +24,7 @@ import numpy as np
 from electrovox.solvers.flow.lattice import OPP, C, Q, W
 
 try:
-    from numba import njit, prange
+    import numba  # noqa: F401  (the generated kernels module imports it)
     HAVE_NUMBA = True
 except ImportError:  # pragma: no cover
     HAVE_NUMBA = False
@@ -153,14 +153,59 @@ def _kernel_source(odd: bool) -> str:
     return "\n".join(L) + "\n"
 
 
-def _compile_kernels(dtype):
-    collide = njit(cache=False, inline="always")(collide_numpy(dtype))
-    out = []
+def module_source(dtype) -> str:
+    """A Python module holding the collision and both AA kernels for ``dtype``, numba-decorated.
+
+    Written to a file (see :func:`_compile_kernels`) so that numba can cache the compiled
+    machine code between processes (``cache=True`` needs a source file): the ~10 s compile is
+    paid once per machine, not per run.
+    """
+    c = constants(dtype)
+    head = ["import numpy as np", "from numba import njit, prange", "",
+            f"FT = np.dtype({c['FT'].name!r})"]
+    head += [f"{k} = np.{c['FT'].name}({float(v)!r})" for k, v in c.items() if k != "FT"]
+    body = ["", "", "@njit(cache=True, inline='always')", collision_source()]
     for odd in (False, True):
-        ns = {"np": np, "prange": prange, "collide": collide, **constants(dtype)}
-        exec(_kernel_source(odd), ns)  # noqa: S102
-        out.append(njit(parallel=True, cache=False)(ns["aa_step"]))
-    return tuple(out)
+        src = _kernel_source(odd).replace("def aa_step(", f"def aa_step_{'odd' if odd else 'even'}(")
+        body += ["", "@njit(parallel=True, cache=True)", src]
+    return "\n".join(head + body)
+
+
+def _cache_dir():
+    import os
+    from pathlib import Path
+    base = os.environ.get("EVX_KERNEL_CACHE") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "electrovox" / "kernels"
+
+
+def _compile_kernels(dtype):
+    import hashlib
+    import importlib.util
+    import os
+    import tempfile
+    src = module_source(dtype)
+    name = f"evx_lbm_{np.dtype(dtype).name}_{hashlib.sha256(src.encode()).hexdigest()[:16]}"
+    try:
+        folder = _cache_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.py"
+        if not path.is_file():  # atomically: concurrent processes may write it too
+            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+            with os.fdopen(fd, "w") as f:
+                f.write(src)
+            os.replace(tmp, path)
+        import sys
+        mod = sys.modules.get(name)
+        if mod is None:  # registered by name: numba's cache finds the module again by it
+            spec = importlib.util.spec_from_file_location(name, path)
+            mod = importlib.util.module_from_spec(spec)
+            sys.modules[name] = mod
+            spec.loader.exec_module(mod)
+        return mod.aa_step_even, mod.aa_step_odd
+    except OSError:  # no writable cache: compile in memory (no cache between processes)
+        ns: dict = {}
+        exec(src.replace("cache=True", "cache=False"), ns)  # noqa: S102 - our own generated source
+        return ns["aa_step_even"], ns["aa_step_odd"]
 
 
 _KERNELS: dict = {}

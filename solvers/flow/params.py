@@ -24,7 +24,7 @@ PERMEABILITY = ParamSet("permeability", [
     Param("collision", "choice", "trt", "Collision: TRT (magic parameter 3/16) or BGK.", choices=("trt", "bgk"),
           advanced=True),
     Param("dtype", "choice", "float32", "Population storage (float32 stored shifted, or float64).",
-          choices=("float32", "float64"), label="Precision", advanced=True),
+          choices=("float32", "float64"), label="Precision", cli="precision", advanced=True),
     Param("lateral", "choice", "periodic", "Faces parallel to the flow: periodic, or closed by walls.",
           choices=("periodic", "walls"), advanced=True),
 ])

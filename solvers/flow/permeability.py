@@ -35,7 +35,7 @@ import numpy as np
 from scipy import ndimage
 
 from electrovox.errors import BadInput
-from electrovox.solvers.flow.lbm import MAGIC, DenseLattice, SparseLattice, relaxation_rates
+from electrovox.solvers.flow.lbm import MAGIC, DenseLattice, SparseLattice, plane_fluxes, relaxation_rates
 from electrovox.solvers.run.solver import TimeSolver
 
 DARCY_M2 = 9.869233e-13
@@ -243,8 +243,8 @@ class FlowSolver(TimeSolver):
         rho, u = self.lattice.moments()
         c = "xyz".index(self.config.axis)
         ua = self.lattice.scatter(u[:, c])
-        # flow rate through every cross-section of the mirrored domain (steady: all equal)
-        q = ua.sum(axis=tuple(i for i in range(3) if i != self.axis_index))
+        # the exact lattice mass flux through every cross-section (steady: all equal)
+        q = plane_fluxes(self.lattice, self.axis_index)
         mean_q = float(q.mean())
         spread = float((q.max() - q.min()) / abs(mean_q)) if mean_q != 0 else float("inf")
         u_sup = float(ua.sum()) / ua.size
@@ -397,8 +397,9 @@ def permeability(labels, legend: dict, spacing, axis: str = "z", *, fluid=("pore
                 "wall_s": time.perf_counter() - t0, "history": {"step": [], "permeability_m2": []},
                 "velocity": zero, "pressure": zero[..., 0]}
     solver = FlowSolver(flowing, cfg, grey=None if grey is None else grey & flowing)
+    every = 10 * cfg.observe_every if run_dir else None  # checkpoints and 4D frames in a run folder
     res = solver.run(run_dir, max_steps=cfg.max_steps, observe_every=cfg.observe_every,
-                     checkpoint_every=10 * cfg.observe_every if run_dir else None, progress=progress)
+                     checkpoint_every=every, frame_every=every, progress=progress)
     k = float(res.history["permeability_m2"][-1]) if len(res.history["permeability_m2"]) else 0.0
     vel = res.fields["velocity"]
     try:

@@ -1,0 +1,573 @@
+"""Flow: lattice Boltzmann throughput (D3Q19 TRT, float32), ElectroVox's sparse lattice against lbmpy (CPU).
+
+What is timed: time steps of a body-force-driven flow through a porous medium, every axis periodic,
+halfway bounce-back on the solid voxels, started from rest, tau = 1 (TRT, magic parameter 3/16).
+
+- ElectroVox: ``electrovox.solvers.flow.lbm.SparseLattice(fluid, force=(0, 0, F), omegas=
+  relaxation_rates(1.0), dtype=np.float32)``, ``.step_pair(n)`` (2 n steps over the fluid voxels
+  only: AA pattern in place, array-of-structures populations ``A[n_fluid, 19]``, int32 link table
+  ``[19, n_fluid]`` with the bounce-back folded in, numba ``prange``).  Rate: million fluid-lattice
+  updates per second (MFLUPS) = n_fluid * steps / wall.  Its first ``step_pair`` compiles the numba
+  kernels (``cache=False``): timed apart (the compile time is that minus a warm pair).  Run with
+  ``NUMBA_NUM_THREADS`` = 2 and 1.
+- lbmpy (the peer, in its own environment: ``pip install lbmpy porespy cython``):
+  ``LatticeBoltzmannStep`` over the whole periodic box, D3Q19 TRT with ``relaxation_rate = 1``
+  (lbmpy derives the second rate from the magic number 3/16), Guo force along z, float32, OpenMP on
+  the same number of threads, ``NoSlip`` on every solid voxel (an index list of boundary links).
+  Its code generation + C compile and its boundary set-up are timed apart.  It updates every cell
+  of the box: MLUPS over all cells, and the fluid-equivalent rate = MLUPS x fluid fraction, what it
+  delivers per fluid voxel (the figure compared with ElectroVox).  Optionally (first size) the same
+  box without walls, as in the reference figures.
+- Memory bandwidth, measured in the same run (numba, ``prange``): STREAM triad ``a = b + s c``
+  (float64, 256 MB arrays, best of 5; counted 3 x 256 MB per pass, the STREAM convention, and
+  4 x with the write-allocate read of ``a``), an in-place update ``a += s b`` (read 2, write 1 to
+  a line just read: no write-allocate), and the LBM's own memory pattern with the arithmetic left
+  out ("move-only": the same blocks, gathers and scatters through the same link table as
+  ElectroVox's kernels, on the same lattice): its rate is the most this access pattern can deliver.
+- Bytes per fluid update (float32): even step reads and writes the 19 populations of the voxel
+  (2 x 76 = 152 B); odd step the same at neighbour addresses (152 B) plus 18 rows of the link table
+  (72 B: the rest population needs no link; 76 B if counted) -> (152 + 224) / 2 = 188 B on average
+  (190 B with the 19th row).  Roofline = bandwidth / 188 B.
+
+Each measurement runs in its own fresh subprocess that loads the medium from a .npy file.  Peak
+memory = the subprocess's ``ru_maxrss`` (interpreter, imports and volume included); bytes per
+fluid voxel = growth of the resident set (``VmRSS``) from just before building the lattice to just
+after, divided by n_fluid; the set-up's transient peak (``VmHWM`` growth) is given too.
+
+Media: (a) PoreSpy ``blobs(shape, porosity, blobiness=1.5, seed)`` (made with the peer's
+interpreter; where PoreSpy is missing, the Gaussian-filtered noise of ``tortuosity.blobs``, and
+the table says so); (b) the NREL NMC volume (``--real``, labels 0 = pore, 1 = am, 2 = cbd; fluid =
+label 0).
+
+    .venv/bin/python benchmarks/flow.py [--sizes 128 256] [--steps 40] --lbmpy-python /tmp/lbmpy-venv/bin/python
+    .venv/bin/python benchmarks/run.py flow -- --lbmpy-python /tmp/lbmpy-venv/bin/python
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.util
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+MARK = "@@RESULT "
+REAL = Path("/work/shared/data/real/nmc-1-cal_generatedCBD_bridge.tif")
+FORCE = 1e-6            # body force density along z, lattice units (small: Stokes flow)
+TAU = 1.0
+Q = 19
+#: bytes moved per fluid update, float32 populations, int32 link table (see the module docstring)
+BYTES_EVEN = 2 * Q * 4                   # 152
+BYTES_ODD = 2 * Q * 4 + (Q - 1) * 4      # 224
+BYTES_PER_UPDATE = (BYTES_EVEN + BYTES_ODD) / 2   # 188
+THREAD_VARS = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+#: the study's volume: 33 x 33 x 70 um at 100 nm, porosity ~0.33
+STUDY_SHAPE, STUDY_POROSITY = (700, 330, 330), 0.33
+
+
+def _status_kb(key: str) -> float:
+    for line in open("/proc/self/status"):
+        if line.startswith(key + ":"):
+            return float(line.split()[1])
+    return float("nan")
+
+
+def rss_mb() -> float:
+    """Current resident set (VmRSS), MB."""
+    return _status_kb("VmRSS") / 1024.0
+
+
+def hwm_mb() -> float:
+    """Peak resident set so far (VmHWM = ru_maxrss), MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+# ----------------------------------------------------------------------------------------- media
+
+def media_porespy(n: int, porosity: float, seed: int, out: str) -> dict:
+    """PoreSpy blobs (True = pore) saved as uint8, 1 = fluid (runs in the peer's interpreter)."""
+    import porespy
+
+    t0 = time.perf_counter()
+    im = porespy.generators.blobs([n, n, n], porosity=porosity, blobiness=1.5, seed=seed)
+    np.save(out, np.ascontiguousarray(im, dtype=np.uint8))
+    return {"kind": "media", "generator": f"porespy {porespy.__version__} generators.blobs", "wall_s":
+            time.perf_counter() - t0, "porosity": float(im.mean()), "peak_mb": hwm_mb()}
+
+
+# -------------------------------------------------------------------------------- bandwidth (numba)
+
+def _stream_kernels():
+    from numba import njit, prange
+
+    @njit(parallel=True, cache=False)
+    def triad(a, b, c, s):
+        for i in prange(a.size):
+            a[i] = b[i] + s * c[i]
+
+    @njit(parallel=True, cache=False)
+    def update(a, b, s):
+        for i in prange(a.size):
+            a[i] = a[i] + s * b[i]
+
+    return triad, update
+
+
+def child_stream(mb: int, repeats: int) -> dict:
+    """Best-of-``repeats`` STREAM triad and in-place update, float64 arrays of ``mb`` MB each."""
+    import numba
+
+    triad, update = _stream_kernels()
+    n = mb * 2**20 // 8
+    a, b, c = np.zeros(n), np.full(n, 1.0), np.full(n, 2.0)   # touched: pages mapped before timing
+    triad(a[:16], b[:16], c[:16], 3.0)                       # compile
+    update(a[:16], b[:16], 3.0)
+    tt, tu = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        triad(a, b, c, 3.0)
+        tt.append(time.perf_counter() - t0)
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        update(a, b, 1e-9)
+        tu.append(time.perf_counter() - t0)
+    nbytes = 8 * n
+    return {"kind": "stream", "threads": numba.get_num_threads(), "array_mb": nbytes / 1e6,
+            "triad_3_gbs": 3 * nbytes / min(tt) / 1e9, "triad_4_gbs": 4 * nbytes / min(tt) / 1e9,
+            "update_3_gbs": 3 * nbytes / min(tu) / 1e9,
+            "triad_3_median_gbs": 3 * nbytes / float(np.median(tt)) / 1e9, "wall_s": sum(tt) + sum(tu),
+            "peak_mb": hwm_mb()}
+
+
+def _move_kernels(block: int):
+    """The AA pattern's memory traffic with no collision: the ElectroVox kernels' loads and stores."""
+    from numba import njit, prange
+
+    @njit(parallel=True, cache=False)
+    def even(A, opp):
+        n = A.shape[0]
+        for blk in prange((n + block - 1) // block):
+            n0 = blk * block
+            nn = min(block, n - n0)
+            g = np.empty((Q, block), dtype=A.dtype)
+            for q in range(Q):
+                for b in range(nn):
+                    g[q, b] = A[n0 + b, q]
+            for q in range(Q):
+                o = opp[q]
+                for b in range(nn):
+                    A[n0 + b, o] = g[q, b]
+
+    @njit(parallel=True, cache=False)
+    def odd(A, nb, opp):
+        n = A.shape[0]
+        Af = A.reshape(-1)
+        for blk in prange((n + block - 1) // block):
+            n0 = blk * block
+            nn = min(block, n - n0)
+            g = np.empty((Q, block), dtype=A.dtype)
+            for b in range(nn):
+                g[0, b] = A[n0 + b, 0]
+            for q in range(1, Q):
+                o = opp[q]
+                for b in range(nn):
+                    g[q, b] = Af[nb[o, n0 + b]]
+            for b in range(nn):
+                A[n0 + b, 0] = g[0, b]
+            for q in range(1, Q):
+                for b in range(nn):
+                    Af[nb[q, n0 + b]] = g[q, b]
+
+    return even, odd
+
+
+# ------------------------------------------------------------------------------------- ElectroVox
+
+def child_electrovox(path: str, steps: int, repeats: int, warm_pairs: int) -> dict:
+    sys.path.insert(0, str(ROOT))
+    import numba
+
+    from electrovox.solvers.flow import kernels as evx_kernels
+    from electrovox.solvers.flow.lattice import OPP, bytes_per_fluid_voxel
+    from electrovox.solvers.flow.lbm import SparseLattice, relaxation_rates
+
+    vol = np.load(path)
+    fluid = vol.astype(bool)
+    del vol
+    base_rss, base_hwm = rss_mb(), hwm_mb()
+    t0 = time.perf_counter()
+    lat = SparseLattice(fluid, force=(0.0, 0.0, FORCE), omegas=relaxation_rates(TAU), dtype=np.float32)
+    build_s = time.perf_counter() - t0
+    built_rss, built_hwm = rss_mb(), hwm_mb()
+    nf = int(lat.n_fluid)
+    t0 = time.perf_counter()
+    lat.step_pair(1)                                    # numba compiles both kernels here
+    first_pair_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    lat.step_pair(1)
+    warm_pair_s = time.perf_counter() - t0
+    lat.step_pair(warm_pairs)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        lat.step_pair(steps // 2)
+        times.append(time.perf_counter() - t0)
+    run_rss, run_hwm = rss_mb(), hwm_mb()
+    total_steps = 4 + 2 * warm_pairs + repeats * 2 * (steps // 2)
+    _rho, u = lat.moments()                             # (j + F/2) / rho, float64
+    uz_mean = float(u[:, 2].mean())
+    del _rho, u
+    finite = bool(np.isfinite(lat.A).all())
+    # the same memory traffic without the collision, on the same lattice
+    even, odd = _move_kernels(evx_kernels.BLOCK)
+    opp = np.asarray(OPP, dtype=np.int64)
+    even(lat.A, opp)
+    odd(lat.A, lat.nb, opp)                             # compile
+    mtimes = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(steps // 2):
+            even(lat.A, opp)
+            odd(lat.A, lat.nb, opp)
+        mtimes.append(time.perf_counter() - t0)
+    n_steps = 2 * (steps // 2)
+    return {"kind": "electrovox", "threads": numba.get_num_threads(), "numba": numba.__version__,
+            "n_fluid": nf, "cells": int(fluid.size), "steps": n_steps, "times": times,
+            "mflups": [nf * n_steps / t / 1e6 for t in times],
+            "move_mflups": [nf * n_steps / t / 1e6 for t in mtimes],
+            "build_s": build_s, "first_pair_s": first_pair_s, "warm_pair_s": warm_pair_s,
+            "compile_s": first_pair_s - warm_pair_s,
+            "base_mb": base_rss, "built_mb": built_rss, "bytes_per_fluid": (built_rss - base_rss) * 2**20 / nf,
+            "setup_peak_bytes_per_fluid": (built_hwm - max(base_hwm, base_rss)) * 2**20 / nf,
+            "nominal_bytes_per_fluid": bytes_per_fluid_voxel(np.float32),
+            "run_rss_mb": run_rss, "peak_mb": run_hwm, "uz_mean": uz_mean, "total_steps": total_steps,
+            "finite": finite, "link_dtype": str(lat.nb.dtype)}
+
+
+# ------------------------------------------------------------------------------------------ lbmpy
+
+def child_lbmpy(path: str, steps: int, repeats: int, warm_pairs: int, threads: int, walls: bool) -> dict:
+    import lbmpy
+    import pystencils as ps
+    from lbmpy import ForceModel, LBMConfig, LBStencil, Method, Stencil
+    from lbmpy.boundaries import NoSlip
+    from lbmpy.lbstep import LatticeBoltzmannStep
+
+    vol = np.load(path)
+    fluid_zyx = vol.astype(bool)
+    del vol
+    nf = int(fluid_zyx.sum())
+    solid = np.ascontiguousarray(~fluid_zyx.transpose(2, 1, 0))     # lbmpy indexes (x, y, z)
+    shape = solid.shape
+    base_rss = rss_mb()
+    t0 = time.perf_counter()
+    cfg = ps.CreateKernelConfig(target=ps.Target.CPU, default_dtype="float32")
+    cfg.cpu.openmp.enable = True
+    cfg.cpu.openmp.num_threads = threads
+    lbc = LBMConfig(stencil=LBStencil(Stencil.D3Q19), method=Method.TRT, relaxation_rate=1.0 / TAU,
+                    force_model=ForceModel.GUO, force=(0.0, 0.0, FORCE), compressible=True)
+    step = LatticeBoltzmannStep(domain_size=shape, periodicity=True, lbm_config=lbc, config=cfg, name="lb")
+    codegen_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if walls:
+        # midpoints of every cell, ghost layers included (-0.5 .. n + 0.5): the ghost layers hold the
+        # periodic copies of the solid, else the links across the periodic seam are not bounced back
+        def mask(x, y, z):
+            return solid[np.floor(x).astype(np.int64) % shape[0], np.floor(y).astype(np.int64) % shape[1],
+                         np.floor(z).astype(np.int64) % shape[2]]
+        step.boundary_handling.set_boundary(NoSlip(), mask_callback=mask, ghost_layers=True)
+        step.boundary_handling.prepare()
+    boundary_s = time.perf_counter() - t0
+    setup_rss = rss_mb()
+    t0 = time.perf_counter()
+    step.run(2)                                         # first call: boundary kernel compile, caches
+    first_s = time.perf_counter() - t0
+    step.run(2 * warm_pairs + 2)
+    step.pre_run()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            step.time_step()
+        times.append(time.perf_counter() - t0)
+    step.post_run()
+    run_hwm = hwm_mb()
+    u = step.data_handling.gather_array(step.velocity_data_name)     # (x, y, z, 3), no ghost layers
+    uz_mean = float(np.asarray(u[..., 2], dtype=np.float64)[~solid].mean()) if walls else float("nan")
+    cells = int(np.prod(shape))
+    rates = [cells * steps / t / 1e6 for t in times]
+    return {"kind": "lbmpy", "lbmpy": lbmpy.__version__, "pystencils": ps.__version__, "threads": threads,
+            "walls": walls, "cells": cells, "n_fluid": nf, "steps": steps, "times": times, "mlups": rates,
+            "fluid_mlups": [r * nf / cells for r in rates], "codegen_s": codegen_s, "boundary_s": boundary_s,
+            "first_run_s": first_s, "omegas": [float(w) for w in step.lbm_config.relaxation_rates],
+            "bytes_per_cell": (setup_rss - base_rss) * 2**20 / cells, "peak_mb": run_hwm, "uz_mean": uz_mean,
+            "total_steps": 2 + 2 * warm_pairs + 2 + repeats * steps,
+            "finite": bool(np.isfinite(np.asarray(u)).all())}
+
+
+# ----------------------------------------------------------------------------------------- driver
+
+def run_child(python: str, args: list, env: dict | None = None, label: str = "") -> dict:
+    cmd = [python, str(Path(__file__).resolve()), *args]
+    print(f"  {label} ...", file=sys.stderr, flush=True)
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(MARK)]
+    if proc.returncode != 0 or not lines:
+        tail = "\n".join(proc.stdout.splitlines()[-5:])
+        raise RuntimeError(f"{label} child failed (exit {proc.returncode}): {tail}")
+    res = json.loads(lines[-1][len(MARK):])
+    print(f"  {label}: {json.dumps({k: v for k, v in res.items() if not isinstance(v, list)})[:300]}",
+          file=sys.stderr, flush=True)
+    return res
+
+
+def threads_env(n: int) -> dict:
+    return {v: str(n) for v in THREAD_VARS}
+
+
+def peer_python(arg: str | None, module: str) -> str | None:
+    """An interpreter that imports ``module`` (this one first), or None."""
+    if importlib.util.find_spec(module) is not None:
+        return sys.executable
+    for py in (arg, os.environ.get("LBMPY_PYTHON")):
+        if py and subprocess.run([py, "-c", f"import {module}"], capture_output=True).returncode == 0:
+            return py
+    return None
+
+
+def med(xs) -> float:
+    return float(np.median(xs))
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[128, 256], help="blob media n^3")
+    p.add_argument("--porosity", type=float, default=0.35)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--steps", type=int, default=40, help="time steps per timed window (even)")
+    p.add_argument("--repeats", type=int, default=3, help="timed windows per run (the median is reported)")
+    p.add_argument("--warm-pairs", type=int, default=2, help="step pairs after the compiling one, untimed")
+    p.add_argument("--threads", type=int, nargs="+", default=[2, 1], help="ElectroVox numba thread counts")
+    p.add_argument("--lbmpy-threads", type=int, default=2)
+    p.add_argument("--real", default=str(REAL), help="NREL label volume (0 = pore); '' to skip")
+    p.add_argument("--lbmpy-python", default=None, help="interpreter with lbmpy (and porespy) installed "
+                   "(or LBMPY_PYTHON)")
+    p.add_argument("--no-lbmpy", action="store_true")
+    p.add_argument("--no-walls-case", action="store_true", help="skip lbmpy without walls (first size)")
+    p.add_argument("--stream-mb", type=int, default=256)
+    p.add_argument("--write-results", action="store_true",
+                   help="also write the section '## Flow (lattice Boltzmann)' of benchmarks/RESULTS.md")
+    p.add_argument("--child", choices=["media", "stream", "electrovox", "lbmpy", "lbmpy-nowalls"],
+                   help=argparse.SUPPRESS)
+    p.add_argument("--volume", help=argparse.SUPPRESS)
+    p.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if a.steps % 2:
+        p.error("--steps must be even (ElectroVox advances in pairs)")
+    if a.child:
+        if a.child == "media":
+            res = media_porespy(a.n, a.porosity, a.seed, a.volume)
+        elif a.child == "stream":
+            res = child_stream(a.stream_mb, 5)
+        elif a.child == "electrovox":
+            res = child_electrovox(a.volume, a.steps, a.repeats, a.warm_pairs)
+        else:
+            res = child_lbmpy(a.volume, a.steps, a.repeats, a.warm_pairs, a.lbmpy_threads,
+                              a.child == "lbmpy")
+        print(MARK + json.dumps(res), flush=True)
+        return
+
+    peer = None if a.no_lbmpy else peer_python(a.lbmpy_python, "lbmpy")
+    spy = peer_python(a.lbmpy_python, "porespy")
+    me = sys.executable
+    common = ["--steps", str(a.steps), "--repeats", str(a.repeats), "--warm-pairs", str(a.warm_pairs)]
+    loads = [os.getloadavg()]
+    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    cases, notes = [], []
+    with tempfile.TemporaryDirectory(prefix="evx-flow-") as tmp:
+        streams = [run_child(me, ["--child", "stream", "--stream-mb", str(a.stream_mb)], threads_env(t),
+                             f"STREAM {t} thread(s)") for t in sorted(set(a.threads) | {a.lbmpy_threads}, reverse=True)]
+        media = []
+        for n in a.sizes:
+            path = Path(tmp) / f"blobs_{n}.npy"
+            if spy:
+                info = run_child(spy, ["--child", "media", "--n", str(n), "--porosity", str(a.porosity),
+                                       "--seed", str(a.seed), "--volume", str(path)], label=f"porespy blobs {n}^3")
+                gen = f"PoreSpy blobs (porosity {a.porosity:g}, blobiness 1.5, seed {a.seed}; {info['generator']})"
+            else:
+                sys.path.insert(0, str(HERE))
+                from tortuosity import blobs
+                np.save(path, blobs(n, a.porosity, a.seed))
+                gen = (f"PoreSpy NOT available: Gaussian-filtered noise at the {a.porosity:g} quantile "
+                       f"(tortuosity.blobs, seed {a.seed})")
+            media.append((f"blobs {n}^3", path, gen))
+        if a.real:
+            import tifffile
+            lab = tifffile.imread(a.real)
+            path = Path(tmp) / "real.npy"
+            np.save(path, (lab == 0).astype(np.uint8))
+            media.append((f"NREL NMC {'x'.join(map(str, lab.shape))}", path,
+                          f"{Path(a.real).name}, fluid = label 0 (pore), CBD and AM solid"))
+            del lab
+        for i, (name, path, gen) in enumerate(media):
+            print(f"== {name} (load average {os.getloadavg()[0]:.2f})", file=sys.stderr, flush=True)
+            loads.append(os.getloadavg())
+            evx = {t: run_child(me, ["--child", "electrovox", "--volume", str(path), *common], threads_env(t),
+                                f"ElectroVox {name}, {t} thread(s)") for t in a.threads}
+            lb = lbnw = None
+            if peer:
+                args = ["--child", "lbmpy", "--volume", str(path), "--lbmpy-threads", str(a.lbmpy_threads), *common]
+                lb = run_child(peer, args, threads_env(a.lbmpy_threads), f"lbmpy {name}")
+                if i == 0 and not a.no_walls_case:
+                    args[1] = "lbmpy-nowalls"
+                    lbnw = run_child(peer, args, threads_env(a.lbmpy_threads), f"lbmpy {name}, no walls")
+            cases.append((name, gen, evx, lb, lbnw))
+        loads.append(os.getloadavg())
+        streams_end = [run_child(me, ["--child", "stream", "--stream-mb", str(a.stream_mb)], threads_env(t),
+                                 f"STREAM {t} thread(s), end") for t in sorted(set(a.threads) | {a.lbmpy_threads},
+                                                                              reverse=True)]
+
+    out = report(a, cases, streams, streams_end, peer, loads, started)
+    print(out)
+    if a.write_results:
+        sys.path.insert(0, str(HERE))
+        import run as runner
+        cmd = "`.venv/bin/python benchmarks/flow.py " + " ".join(
+            x for x in (argv if argv is not None else sys.argv[1:])) + "`"
+        runner.update_section("Flow (lattice Boltzmann)", f"Run {started} on {runner.machine()}.\n"
+                              f"Command: {cmd}\n\n{out}")
+
+
+def report(a, cases, streams, streams_end, peer, loads, started) -> str:
+    L = []
+    t2 = max(a.threads)
+    bw = {s["threads"]: s for s in streams}
+    bw_end = {s["threads"]: s for s in streams_end}
+    s2 = bw[t2]
+    # bandwidth for the roofline: the largest *actual-traffic* figure (triad with its write-allocate
+    # read, or the in-place update, which has none), start or end of the run
+    bw_roof = max(max(s["triad_4_gbs"], s["update_3_gbs"]) for s in (bw[t2], bw_end[t2]))
+    roof = bw_roof * 1e9 / BYTES_PER_UPDATE / 1e6
+    L.append("### Throughput, D3Q19 TRT float32, body force along z, periodic box, bounce-back on solid voxels\n")
+    L.append(f"{a.steps} time steps per timed window after warm-up, {a.repeats} windows per run, the median "
+             f"reported; each run in its own subprocess.  ElectroVox: `SparseLattice(...).step_pair({a.steps // 2})`"
+             f", MFLUPS = n_fluid x steps / wall, numba threads as given.  lbmpy: `LatticeBoltzmannStep` "
+             f"`time_step()` x {a.steps}, OpenMP {a.lbmpy_threads} threads, every cell updated: MLUPS over all "
+             f"cells and x fluid fraction (fluid-equivalent).  Ratio = ElectroVox fluid rate ({t2} threads) / "
+             f"lbmpy fluid-equivalent rate.  Roofline = {bw_roof:.1f} GB/s / {BYTES_PER_UPDATE:.0f} B = "
+             f"{roof:.0f} M fluid updates/s (bandwidth below).  Memory: bytes per fluid voxel held by the "
+             f"lattice (VmRSS growth across the build / n_fluid; nominal 152).\n")
+    if peer is None:
+        L.append("lbmpy " + ("skipped (--no-lbmpy)" if a.no_lbmpy else
+                              "not available: install `lbmpy porespy cython` in a separate venv and pass "
+                              "`--lbmpy-python`") + "; ElectroVox's figures only.\n")
+    ts = sorted(a.threads, reverse=True)
+    head = ("| case | porosity | n_fluid | " + " | ".join(f"EVX MFLUPS {t} thr" for t in ts)
+            + " | EVX move-only MFLUPS | lbmpy MLUPS all cells | lbmpy fluid-equiv. | EVX / lbmpy | "
+              "roofline fraction | EVX B / fluid voxel | lbmpy B / cell | EVX compile s | lbmpy codegen+compile s |")
+    L.append(head)
+    L.append("|" + "---|" * (head.count("|") - 1))
+    for name, _gen, evx, lb, _ in cases:
+        e = evx[t2]
+        phi = e["n_fluid"] / e["cells"]
+        cells = [name, f"{phi:.4f}", f"{e['n_fluid']:,}"] + [f"{med(evx[t]['mflups']):.1f}" for t in ts]
+        cells.append(f"{med(e['move_mflups']):.1f}")
+        if lb:
+            cells += [f"{med(lb['mlups']):.1f}", f"{med(lb['fluid_mlups']):.1f}",
+                      f"{med(e['mflups']) / med(lb['fluid_mlups']):.2f}"]
+        else:
+            cells += ["-"] * 3
+        cells += [f"{med(e['mflups']) / roof:.2f}", f"{e['bytes_per_fluid']:.0f}",
+                  f"{lb['bytes_per_cell']:.0f}" if lb else "-", f"{e['compile_s']:.1f}",
+                  f"{lb['codegen_s'] + lb['first_run_s']:.1f}" if lb else "-"]
+        L.append("| " + " | ".join(cells) + " |")
+    L.append("")
+    L.append("Notes per case:")
+    for name, gen, evx, lb, lbnw in cases:
+        e = evx[t2]
+        s = (f"- {name}: {gen}.  ElectroVox: build {e['build_s']:.1f} s, set-up transient peak "
+             f"{e['setup_peak_bytes_per_fluid']:.0f} B / fluid voxel above the baseline, peak RSS "
+             f"{e['peak_mb']:.0f} MB ({t2} threads); windows (MFLUPS) " + "; ".join(
+                 f"{evx[t]['threads']} thr: " + ", ".join(f"{r:.1f}" for r in evx[t]["mflups"]) for t in ts)
+             + f"; first pair {e['first_pair_s']:.1f} s vs warm {e['warm_pair_s']:.2f} s; mean u_z after "
+             f"{e['total_steps']} steps {e['uz_mean']:.4e}")
+        if lb:
+            du = (e["uz_mean"] - lb["uz_mean"]) / lb["uz_mean"] if lb["total_steps"] == e["total_steps"] else None
+            s += (f".  lbmpy {lb['lbmpy']} (pystencils {lb['pystencils']}, omegas "
+                  f"{', '.join(f'{w:.4f}' for w in lb['omegas'])}): code generation + compile {lb['codegen_s']:.1f} s"
+                  f", boundary set-up {lb['boundary_s']:.1f} s, first run(2) {lb['first_run_s']:.1f} s, windows "
+                  f"(MLUPS) {', '.join(f'{r:.1f}' for r in lb['mlups'])}, peak RSS {lb['peak_mb']:.0f} MB, mean u_z "
+                  f"after {lb['total_steps']} steps {lb['uz_mean']:.4e}"
+                  + (f" (ElectroVox differs by {100 * du:+.2f} %)" if du is not None else ""))
+        if lbnw:
+            s += (f".  lbmpy without walls (periodic box, all fluid): {med(lbnw['mlups']):.1f} MLUPS "
+                  f"(windows {', '.join(f'{r:.1f}' for r in lbnw['mlups'])})")
+        L.append(s + ".")
+    L.append("")
+    L.append("### Memory bandwidth (numba, float64 arrays, best of 5)\n")
+    L.append("| threads | when | triad GB/s (3 arrays) | triad GB/s (4, write-allocate) | in-place a += s b GB/s "
+             "(3) | triad median (3) |")
+    L.append("|---|---|---|---|---|---|")
+    for when, ss in (("start", streams), ("end", streams_end)):
+        for st in ss:
+            L.append(f"| {st['threads']} | {when} | {st['triad_3_gbs']:.1f} | {st['triad_4_gbs']:.1f} | "
+                     f"{st['update_3_gbs']:.1f} | {st['triad_3_median_gbs']:.1f} |")
+    L.append("")
+    L.append(f"Arrays of {s2['array_mb']:.0f} MB.  Bytes per fluid update: even step {BYTES_EVEN} B (19 float32 "
+             f"populations read and written in place), odd step {BYTES_ODD} B (the same at neighbour addresses "
+             f"+ 18 int32 links), average {BYTES_PER_UPDATE:.0f} B (190 B counting a 19th link).  The roofline "
+             f"takes {bw_roof:.1f} GB/s, the largest actual-traffic figure ({t2} threads); with the STREAM-"
+             f"convention triad ({s2['triad_3_gbs']:.1f} GB/s) it would be "
+             f"{s2['triad_3_gbs'] * 1e9 / BYTES_PER_UPDATE / 1e6:.0f} M/s.  The move-only column runs ElectroVox's "
+             f"loads and stores without the collision: its rate x {BYTES_PER_UPDATE:.0f} B is the bandwidth the "
+             f"access pattern reaches (" + ", ".join(
+                 f"{name}: {med(evx[t2]['move_mflups']) * BYTES_PER_UPDATE / 1e3:.1f} GB/s"
+                 for name, _g, evx, _l, _n in cases) + ").\n")
+    # goals
+    L.append("### Against the goals\n")
+    rows = []
+    for name, _gen, evx, lb, _ in cases:
+        e = evx[t2]
+        rows.append((name, med(e["mflups"]) / med(lb["fluid_mlups"]) if lb else None, med(e["mflups"]) / roof,
+                     e["bytes_per_fluid"], e))
+    ratios = [r for _, r, *_ in rows if r is not None]
+    L.append("- ElectroVox fluid rate / lbmpy fluid-equivalent rate >= 4: " + (
+        "not measured (no lbmpy)" if not ratios else
+        f"{'met' if min(ratios) >= 4 else 'NOT met'} (" + ", ".join(f"{n}: {r:.2f}" for n, r, *_ in rows
+                                                                   if r is not None) + ")"))
+    L.append(f"- fraction of the roofline >= 0.5: {'met' if min(f for _, _, f, *_ in rows) >= 0.5 else 'NOT met'} ("
+             + ", ".join(f"{n}: {f:.2f}" for n, _, f, *_ in rows) + f"; roofline {roof:.0f} M/s)")
+    bpv = max(b for *_, b, _ in rows)
+    L.append(f"- bytes per fluid voxel <= 200: {'met' if bpv <= 200 else 'NOT met'} (" + ", ".join(
+        f"{n}: {b:.0f}" for n, _, _, b, _ in rows) + ")")
+    nz, ny, nx = STUDY_SHAPE
+    vox = nz * ny * nx
+    nf = STUDY_POROSITY * vox
+    setup = max(e["setup_peak_bytes_per_fluid"] for *_, e in rows)
+    steady = nf * bpv + 2 * vox            # + uint8 labels + the bool fluid mask the lattice keeps
+    mem_total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    L.append(f"- the study's volume ({nx} x {ny} x {nz} = {vox / 1e6:.0f} M voxels at 100 nm, porosity "
+             f"{STUDY_POROSITY}): {nf / 1e6:.1f} M fluid voxels x {bpv:.0f} B + labels and fluid mask "
+             f"{2 * vox / 1e6:.0f} MB = {steady / 1e9:.1f} GB held while running; the build's transient peak "
+             f"~{(nf * setup + 2 * vox) / 1e9:.1f} GB ({setup:.0f} B / fluid voxel); this machine has "
+             f"{mem_total / 2**30:.0f} GiB: {'fits' if nf * setup + 2 * vox < 0.8 * mem_total else 'does NOT fit'}"
+             f".  One step at {med(rows[-1][4]['mflups']):.0f} MFLUPS takes {nf / med(rows[-1][4]['mflups']) / 1e6:.2f} s.")
+    L.append("")
+    L.append(f"Started {started}; load average (1 min) at the start {loads[0][0]:.2f}, before each case "
+             + ", ".join(f"{x[0]:.2f}" for x in loads[1:-1]) + f", at the end {loads[-1][0]:.2f} "
+             f"({os.cpu_count()} cores, shared with other work).")
+    return "\n".join(L)
+
+
+if __name__ == "__main__":
+    main()

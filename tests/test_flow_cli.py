@@ -1,0 +1,98 @@
+"""`electrovox permeability`: the CLI contract, bad input, and a killed run that resumes to the same
+result bit for bit (the run framework's promise on the real solver).
+
+References: the contract's JSON keys; Darcy's law units (1 darcy = 9.869233e-13 m^2); the
+uninterrupted run of the same input (resume).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from conftest import ROOT, run_cli
+
+from electrovox.io import write_volume
+from electrovox.volume import Volume
+
+
+@pytest.fixture(scope="module")
+def medium(tmp_path_factory):
+    """A periodic-blob pore space (porosity ~0.4) with CBD, 24 x 20 x 16 voxels of 0.1 um."""
+    from scipy import ndimage
+    d = tmp_path_factory.mktemp("perm")
+    rng = np.random.default_rng(4)
+    f = ndimage.gaussian_filter(rng.random((24, 20, 16)), 1.5)
+    lab = np.full(f.shape, 2, np.uint8)
+    lab[f > np.quantile(f, 0.6)] = 0
+    lab[(f > np.quantile(f, 0.52)) & (lab == 2)] = 1
+    path = d / "m.nc"
+    write_volume(path, Volume.labels(lab, (0.1, 0.1, 0.1), {0: "pore", 1: "cbd", 2: "am"}))
+    return d, path
+
+
+def test_permeability_contract(medium):
+    d, path = medium
+    out = d / "fields.vti"
+    r = json.loads(run_cli("permeability", path, "--axis", "z", "--json", "--quiet", "--out", out,
+                           check=0).stdout)
+    for key in ("permeability_m2", "permeability_darcy", "flow_tortuosity", "porosity", "steps", "converged",
+                "mflups", "wall_s"):
+        assert key in r, key
+    assert r["converged"] is True and r["permeability_m2"] > 0
+    assert r["permeability_darcy"] == pytest.approx(r["permeability_m2"] / 9.869233e-13, rel=1e-12)
+    assert 1.0 < r["flow_tortuosity"] < 3.0
+    assert out.is_file()
+    # the default fluid is pore + crack; the CBD as a grey medium can only add flow paths
+    g = json.loads(run_cli("permeability", path, "--axis", "z", "--json", "--quiet", "--cbd-permeability-m2",
+                           "1e-15", check=0).stdout)
+    assert g["permeability_m2"] > r["permeability_m2"]
+    # an existing --out is kept without --force
+    bad = run_cli("permeability", path, "--axis", "z", "--out", out, check=2)
+    assert "--force" in bad.stderr and "exists" in bad.stderr
+
+
+def test_permeability_bad_input(medium):
+    d, path = medium
+    r = run_cli("permeability", path, "--axis", "z", "--fluid", "electrolyte", check=2)
+    assert "--fluid" in r.stderr and "Fix:" in r.stderr
+    r = run_cli("permeability", path, check=2)  # --axis is required
+    assert "--axis" in r.stderr
+
+
+def test_killed_run_resumes_to_the_same_result(medium, tmp_path):
+    """A run killed (SIGKILL) after its first checkpoint, then started again on the same --run-dir,
+    ends with the same k and the same velocity field, bit for bit, as a run never interrupted."""
+    d, path = medium
+    args = ["permeability", str(path), "--axis", "x", "--json", "--quiet", "--precision", "float64",
+            "--tol", "1e-7"]
+    ref = json.loads(run_cli(*args, "--run-dir", tmp_path / "ref", "--out", tmp_path / "ref.vti", check=0).stdout)
+    run_dir = tmp_path / "killed"
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    p = subprocess.Popen([sys.executable, "-m", "electrovox", *args, "--run-dir", str(run_dir)], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (run_dir / "checkpoint.npz").exists() and p.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    if p.poll() is None:
+        p.send_signal(signal.SIGKILL)
+    p.wait()
+    assert not (run_dir / "result.json").exists(), "the run finished before it could be killed: make it longer"
+    res = json.loads(run_cli(*args, "--run-dir", run_dir, "--out", tmp_path / "resumed.vti", check=0).stdout)
+    assert res["permeability_m2"] == ref["permeability_m2"] and res["steps"] == ref["steps"]
+    from vtkmodules.util.numpy_support import vtk_to_numpy
+    from vtkmodules.vtkIOXML import vtkXMLImageDataReader
+    fields = []
+    for name in ("ref.vti", "resumed.vti"):
+        rd = vtkXMLImageDataReader()
+        rd.SetFileName(str(tmp_path / name))
+        rd.Update()
+        fields.append(vtk_to_numpy(rd.GetOutput().GetPointData().GetArray("velocity")))
+    assert np.array_equal(fields[0], fields[1])
