@@ -8,8 +8,10 @@ halfway bounce-back on the solid voxels, started from rest, tau = 1 (TRT, magic 
   only: AA pattern in place, array-of-structures populations ``A[n_fluid, 19]``, int32 link table
   ``[19, n_fluid]`` with the bounce-back folded in, numba ``prange``).  Rate: million fluid-lattice
   updates per second (MFLUPS) = n_fluid * steps / wall.  Its first ``step_pair`` compiles the numba
-  kernels (``cache=False``): timed apart (the compile time is that minus a warm pair).  Run with
-  ``NUMBA_NUM_THREADS`` = 2 and 1.
+  kernels, or loads them from the compile cache where the solver keeps one: the run points numba's
+  and the solver's caches at fresh folders, and times a small lattice's first pair (minus a warm
+  pair) with them empty (the compile) and filled (the load).  Run with ``NUMBA_NUM_THREADS`` = 2
+  and 1.  A plane channel (exact Poiseuille profile) checks both solvers solve the same problem.
 - lbmpy (the peer, in its own environment: ``pip install lbmpy porespy cython``):
   ``LatticeBoltzmannStep`` over the whole periodic box, D3Q19 TRT with ``relaxation_rate = 1``
   (lbmpy derives the second rate from the magic number 3/16), Guo force along z, float32, OpenMP on
@@ -193,25 +195,79 @@ def _move_kernels(block: int):
 
 # ------------------------------------------------------------------------------------- ElectroVox
 
-def child_electrovox(path: str, steps: int, repeats: int, warm_pairs: int) -> dict:
+def channel() -> np.ndarray:
+    """Plane channel, uint8 [z, y, x] = [4, 4, 12], 1 = fluid: solid layer at x = 0, periodic."""
+    f = np.ones((4, 4, 12), np.uint8)
+    f[:, :, 0] = 0
+    return f
+
+
+def channel_error(uz_x: np.ndarray) -> dict:
+    """Mean u_z per x layer against the exact halfway-bounce-back Poiseuille profile (TRT, 3/16)."""
+    x = np.arange(1, 12)
+    nu = (TAU - 0.5) / 3.0
+    exact = FORCE / (2 * nu) * (x - 0.5) * (11.5 - x)
+    got = np.asarray(uz_x, dtype=np.float64)[1:]
+    return {"max_rel_err": float(np.abs(got - exact).max() / exact.max()),
+            "offset_in_F": float((got - exact).mean() / FORCE)}
+
+
+def _evx_lattice(fluid):
     sys.path.insert(0, str(ROOT))
+    from electrovox.solvers.flow.lbm import SparseLattice, relaxation_rates
+    return SparseLattice(fluid, force=(0.0, 0.0, FORCE), omegas=relaxation_rates(TAU), dtype=np.float32)
+
+
+def child_evx_jit(pairs: int = 1500) -> dict:
+    """Kernel compile (or cache load) on a small lattice, then the plane-channel check."""
     import numba
 
+    t0 = time.perf_counter()
+    lat = _evx_lattice(channel().astype(bool))          # imports electrovox
+    import_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    lat.step_pair(1)                                    # numba: compile, or load from its cache
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    lat.step_pair(1)
+    warm = time.perf_counter() - t0
+    lat.step_pair(pairs - 2)
+    _rho, u = lat.moments()
+    uz = lat.scatter(u[:, 2])                           # [z, y, x]
+    return {"kind": "evx-jit", "threads": numba.get_num_threads(), "import_s": import_s, "first_pair_s": first,
+            "warm_pair_s": warm, "compile_s": first - warm, "steps": 2 * pairs,
+            **channel_error(uz.mean(axis=(0, 1))), "wall_s": first, "peak_mb": hwm_mb()}
+
+
+def _reset_hwm() -> bool:
+    """Reset the process's peak resident set (VmHWM) to the current one (Linux >= 4.0)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def child_electrovox(path: str, steps: int, repeats: int, warm_pairs: int) -> dict:
+    import numba
+
+    sys.path.insert(0, str(ROOT))
     from electrovox.solvers.flow import kernels as evx_kernels
     from electrovox.solvers.flow.lattice import OPP, bytes_per_fluid_voxel
-    from electrovox.solvers.flow.lbm import SparseLattice, relaxation_rates
 
     vol = np.load(path)
     fluid = vol.astype(bool)
     del vol
-    base_rss, base_hwm = rss_mb(), hwm_mb()
+    reset = _reset_hwm()
+    base_rss = rss_mb()
     t0 = time.perf_counter()
-    lat = SparseLattice(fluid, force=(0.0, 0.0, FORCE), omegas=relaxation_rates(TAU), dtype=np.float32)
+    lat = _evx_lattice(fluid)
     build_s = time.perf_counter() - t0
-    built_rss, built_hwm = rss_mb(), hwm_mb()
+    built_rss, built_hwm = rss_mb(), _status_kb("VmHWM") / 1024.0
     nf = int(lat.n_fluid)
     t0 = time.perf_counter()
-    lat.step_pair(1)                                    # numba compiles both kernels here
+    lat.step_pair(1)                                    # numba: compile, or load from its cache
     first_pair_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     lat.step_pair(1)
@@ -246,9 +302,8 @@ def child_electrovox(path: str, steps: int, repeats: int, warm_pairs: int) -> di
             "mflups": [nf * n_steps / t / 1e6 for t in times],
             "move_mflups": [nf * n_steps / t / 1e6 for t in mtimes],
             "build_s": build_s, "first_pair_s": first_pair_s, "warm_pair_s": warm_pair_s,
-            "compile_s": first_pair_s - warm_pair_s,
             "base_mb": base_rss, "built_mb": built_rss, "bytes_per_fluid": (built_rss - base_rss) * 2**20 / nf,
-            "setup_peak_bytes_per_fluid": (built_hwm - max(base_hwm, base_rss)) * 2**20 / nf,
+            "setup_peak_bytes_per_fluid": (built_hwm - base_rss) * 2**20 / nf if reset else float("nan"),
             "nominal_bytes_per_fluid": bytes_per_fluid_voxel(np.float32),
             "run_rss_mb": run_rss, "peak_mb": run_hwm, "uz_mean": uz_mean, "total_steps": total_steps,
             "finite": finite, "link_dtype": str(lat.nb.dtype)}
@@ -256,20 +311,14 @@ def child_electrovox(path: str, steps: int, repeats: int, warm_pairs: int) -> di
 
 # ------------------------------------------------------------------------------------------ lbmpy
 
-def child_lbmpy(path: str, steps: int, repeats: int, warm_pairs: int, threads: int, walls: bool) -> dict:
-    import lbmpy
+def _lbmpy_step(solid, threads: int, walls: bool):
+    """LatticeBoltzmannStep over the periodic box ``solid`` [x, y, z]; returns (step, codegen s, boundary s)."""
     import pystencils as ps
     from lbmpy import ForceModel, LBMConfig, LBStencil, Method, Stencil
     from lbmpy.boundaries import NoSlip
     from lbmpy.lbstep import LatticeBoltzmannStep
 
-    vol = np.load(path)
-    fluid_zyx = vol.astype(bool)
-    del vol
-    nf = int(fluid_zyx.sum())
-    solid = np.ascontiguousarray(~fluid_zyx.transpose(2, 1, 0))     # lbmpy indexes (x, y, z)
     shape = solid.shape
-    base_rss = rss_mb()
     t0 = time.perf_counter()
     cfg = ps.CreateKernelConfig(target=ps.Target.CPU, default_dtype="float32")
     cfg.cpu.openmp.enable = True
@@ -287,7 +336,31 @@ def child_lbmpy(path: str, steps: int, repeats: int, warm_pairs: int, threads: i
                          np.floor(z).astype(np.int64) % shape[2]]
         step.boundary_handling.set_boundary(NoSlip(), mask_callback=mask, ghost_layers=True)
         step.boundary_handling.prepare()
-    boundary_s = time.perf_counter() - t0
+    return step, codegen_s, time.perf_counter() - t0
+
+
+def child_lbmpy_channel(threads: int, steps: int = 3000) -> dict:
+    solid = np.ascontiguousarray(~channel().astype(bool).transpose(2, 1, 0))
+    step, codegen_s, _ = _lbmpy_step(solid, threads, True)
+    step.run(steps)
+    u = step.data_handling.gather_array(step.velocity_data_name)     # [x, y, z, 3]
+    return {"kind": "lbmpy-channel", "codegen_s": codegen_s, "steps": steps,
+            **channel_error(np.asarray(u[..., 2], np.float64).mean(axis=(1, 2))), "wall_s": 0.0,
+            "peak_mb": hwm_mb()}
+
+
+def child_lbmpy(path: str, steps: int, repeats: int, warm_pairs: int, threads: int, walls: bool) -> dict:
+    import lbmpy
+    import pystencils as ps
+
+    vol = np.load(path)
+    fluid_zyx = vol.astype(bool)
+    del vol
+    nf = int(fluid_zyx.sum())
+    solid = np.ascontiguousarray(~fluid_zyx.transpose(2, 1, 0))     # lbmpy indexes (x, y, z)
+    del fluid_zyx
+    base_rss = rss_mb()
+    step, codegen_s, boundary_s = _lbmpy_step(solid, threads, walls)
     setup_rss = rss_mb()
     t0 = time.perf_counter()
     step.run(2)                                         # first call: boundary kernel compile, caches
@@ -304,7 +377,7 @@ def child_lbmpy(path: str, steps: int, repeats: int, warm_pairs: int, threads: i
     run_hwm = hwm_mb()
     u = step.data_handling.gather_array(step.velocity_data_name)     # (x, y, z, 3), no ghost layers
     uz_mean = float(np.asarray(u[..., 2], dtype=np.float64)[~solid].mean()) if walls else float("nan")
-    cells = int(np.prod(shape))
+    cells = int(solid.size)
     rates = [cells * steps / t / 1e6 for t in times]
     return {"kind": "lbmpy", "lbmpy": lbmpy.__version__, "pystencils": ps.__version__, "threads": threads,
             "walls": walls, "cells": cells, "n_fluid": nf, "steps": steps, "times": times, "mlups": rates,
@@ -319,20 +392,20 @@ def child_lbmpy(path: str, steps: int, repeats: int, warm_pairs: int, threads: i
 
 def run_child(python: str, args: list, env: dict | None = None, label: str = "") -> dict:
     cmd = [python, str(Path(__file__).resolve()), *args]
-    print(f"  {label} ...", file=sys.stderr, flush=True)
+    print(f"  {label} (load {os.getloadavg()[0]:.2f}) ...", file=sys.stderr, flush=True)
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(MARK)]
     if proc.returncode != 0 or not lines:
         tail = "\n".join(proc.stdout.splitlines()[-5:])
         raise RuntimeError(f"{label} child failed (exit {proc.returncode}): {tail}")
     res = json.loads(lines[-1][len(MARK):])
-    print(f"  {label}: {json.dumps({k: v for k, v in res.items() if not isinstance(v, list)})[:300]}",
-          file=sys.stderr, flush=True)
+    short = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in res.items() if not isinstance(v, list)}
+    print(f"  {label}: {json.dumps(short)[:400]}", file=sys.stderr, flush=True)
     return res
 
 
-def threads_env(n: int) -> dict:
-    return {v: str(n) for v in THREAD_VARS}
+def threads_env(n: int, extra: dict | None = None) -> dict:
+    return {**{v: str(n) for v in THREAD_VARS}, **(extra or {})}
 
 
 def peer_python(arg: str | None, module: str) -> str | None:
@@ -356,47 +429,55 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--steps", type=int, default=40, help="time steps per timed window (even)")
     p.add_argument("--repeats", type=int, default=3, help="timed windows per run (the median is reported)")
-    p.add_argument("--warm-pairs", type=int, default=2, help="step pairs after the compiling one, untimed")
-    p.add_argument("--threads", type=int, nargs="+", default=[2, 1], help="ElectroVox numba thread counts")
-    p.add_argument("--lbmpy-threads", type=int, default=2)
+    p.add_argument("--warm-pairs", type=int, default=2, help="step pairs after the first two, untimed")
+    p.add_argument("--threads", type=int, nargs="+", default=[2, 1],
+                   help="thread counts (numba for ElectroVox, OpenMP for lbmpy); the first is the headline")
+    p.add_argument("--lbmpy-threads", type=int, nargs="+", default=None, help="lbmpy's (default: --threads)")
     p.add_argument("--real", default=str(REAL), help="NREL label volume (0 = pore); '' to skip")
-    p.add_argument("--lbmpy-python", default=None, help="interpreter with lbmpy (and porespy) installed "
-                   "(or LBMPY_PYTHON)")
+    p.add_argument("--lbmpy-python", default=None, help="interpreter with lbmpy (and porespy, cython) "
+                   "installed (or LBMPY_PYTHON)")
     p.add_argument("--no-lbmpy", action="store_true")
     p.add_argument("--no-walls-case", action="store_true", help="skip lbmpy without walls (first size)")
     p.add_argument("--stream-mb", type=int, default=256)
     p.add_argument("--write-results", action="store_true",
                    help="also write the section '## Flow (lattice Boltzmann)' of benchmarks/RESULTS.md")
-    p.add_argument("--child", choices=["media", "stream", "electrovox", "lbmpy", "lbmpy-nowalls"],
-                   help=argparse.SUPPRESS)
+    p.add_argument("--child", choices=["media", "stream", "evx-jit", "electrovox", "lbmpy", "lbmpy-nowalls",
+                                       "lbmpy-channel"], help=argparse.SUPPRESS)
     p.add_argument("--volume", help=argparse.SUPPRESS)
     p.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.steps % 2:
         p.error("--steps must be even (ElectroVox advances in pairs)")
     if a.child:
-        if a.child == "media":
-            res = media_porespy(a.n, a.porosity, a.seed, a.volume)
-        elif a.child == "stream":
-            res = child_stream(a.stream_mb, 5)
-        elif a.child == "electrovox":
-            res = child_electrovox(a.volume, a.steps, a.repeats, a.warm_pairs)
-        else:
-            res = child_lbmpy(a.volume, a.steps, a.repeats, a.warm_pairs, a.lbmpy_threads,
-                              a.child == "lbmpy")
+        th = (a.lbmpy_threads or a.threads)[0]
+        res = {"media": lambda: media_porespy(a.n, a.porosity, a.seed, a.volume),
+               "stream": lambda: child_stream(a.stream_mb, 5),
+               "evx-jit": child_evx_jit,
+               "electrovox": lambda: child_electrovox(a.volume, a.steps, a.repeats, a.warm_pairs),
+               "lbmpy": lambda: child_lbmpy(a.volume, a.steps, a.repeats, a.warm_pairs, th, True),
+               "lbmpy-nowalls": lambda: child_lbmpy(a.volume, a.steps, a.repeats, a.warm_pairs, th, False),
+               "lbmpy-channel": lambda: child_lbmpy_channel(th)}[a.child]()
         print(MARK + json.dumps(res), flush=True)
         return
 
+    a.lbmpy_threads = a.lbmpy_threads or a.threads
     peer = None if a.no_lbmpy else peer_python(a.lbmpy_python, "lbmpy")
     spy = peer_python(a.lbmpy_python, "porespy")
     me = sys.executable
     common = ["--steps", str(a.steps), "--repeats", str(a.repeats), "--warm-pairs", str(a.warm_pairs)]
-    loads = [os.getloadavg()]
-    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    cases, notes = [], []
+    loads = [("start", os.getloadavg()[0])]
+    started = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    all_threads = sorted(set(a.threads) | set(a.lbmpy_threads), reverse=True)
+    cases = []
     with tempfile.TemporaryDirectory(prefix="evx-flow-") as tmp:
+        # private compile caches: the first JIT run compiles everything (cold), the later ones load
+        cache = {"NUMBA_CACHE_DIR": str(Path(tmp) / "numba-cache"), "EVX_KERNEL_CACHE": str(Path(tmp) / "evx-cache")}
         streams = [run_child(me, ["--child", "stream", "--stream-mb", str(a.stream_mb)], threads_env(t),
-                             f"STREAM {t} thread(s)") for t in sorted(set(a.threads) | {a.lbmpy_threads}, reverse=True)]
+                             f"STREAM {t} thread(s)") for t in all_threads]
+        jit = [run_child(me, ["--child", "evx-jit"], threads_env(a.threads[0], cache), f"ElectroVox JIT {w}")
+               for w in ("empty cache", "cache filled")]
+        lb_chan = run_child(peer, ["--child", "lbmpy-channel", "--lbmpy-threads", "1"], threads_env(1),
+                            "lbmpy channel check") if peer else None
         media = []
         for n in a.sizes:
             path = Path(tmp) / f"blobs_{n}.npy"
@@ -420,152 +501,165 @@ def main(argv=None) -> None:
                           f"{Path(a.real).name}, fluid = label 0 (pore), CBD and AM solid"))
             del lab
         for i, (name, path, gen) in enumerate(media):
-            print(f"== {name} (load average {os.getloadavg()[0]:.2f})", file=sys.stderr, flush=True)
-            loads.append(os.getloadavg())
-            evx = {t: run_child(me, ["--child", "electrovox", "--volume", str(path), *common], threads_env(t),
-                                f"ElectroVox {name}, {t} thread(s)") for t in a.threads}
-            lb = lbnw = None
+            print(f"== {name}", file=sys.stderr, flush=True)
+            loads.append((name, os.getloadavg()[0]))
+            evx = {t: run_child(me, ["--child", "electrovox", "--volume", str(path), *common],
+                                threads_env(t, cache), f"ElectroVox {name}, {t} thread(s)") for t in a.threads}
+            lb, lbnw = {}, None
             if peer:
-                args = ["--child", "lbmpy", "--volume", str(path), "--lbmpy-threads", str(a.lbmpy_threads), *common]
-                lb = run_child(peer, args, threads_env(a.lbmpy_threads), f"lbmpy {name}")
+                for t in a.lbmpy_threads:
+                    lb[t] = run_child(peer, ["--child", "lbmpy", "--volume", str(path), "--lbmpy-threads", str(t),
+                                             *common], threads_env(t), f"lbmpy {name}, {t} thread(s)")
                 if i == 0 and not a.no_walls_case:
-                    args[1] = "lbmpy-nowalls"
-                    lbnw = run_child(peer, args, threads_env(a.lbmpy_threads), f"lbmpy {name}, no walls")
+                    t = a.lbmpy_threads[0]
+                    lbnw = run_child(peer, ["--child", "lbmpy-nowalls", "--volume", str(path), "--lbmpy-threads",
+                                            str(t), *common], threads_env(t), f"lbmpy {name}, no walls")
             cases.append((name, gen, evx, lb, lbnw))
-        loads.append(os.getloadavg())
+        loads.append(("end", os.getloadavg()[0]))
         streams_end = [run_child(me, ["--child", "stream", "--stream-mb", str(a.stream_mb)], threads_env(t),
-                                 f"STREAM {t} thread(s), end") for t in sorted(set(a.threads) | {a.lbmpy_threads},
-                                                                              reverse=True)]
+                                 f"STREAM {t} thread(s), end") for t in all_threads]
 
-    out = report(a, cases, streams, streams_end, peer, loads, started)
+    out = report(a, cases, streams, streams_end, jit, lb_chan, peer, loads)
     print(out)
     if a.write_results:
         sys.path.insert(0, str(HERE))
         import run as runner
-        cmd = "`.venv/bin/python benchmarks/flow.py " + " ".join(
-            x for x in (argv if argv is not None else sys.argv[1:])) + "`"
+        args = " ".join(argv if argv is not None else sys.argv[1:])
         runner.update_section("Flow (lattice Boltzmann)", f"Run {started} on {runner.machine()}.\n"
-                              f"Command: {cmd}\n\n{out}")
+                              f"Command: `.venv/bin/python benchmarks/flow.py {args}`\n\n{out}")
 
 
-def report(a, cases, streams, streams_end, peer, loads, started) -> str:
+def report(a, cases, streams, streams_end, jit, lb_chan, peer, loads) -> str:
     L = []
-    t2 = max(a.threads)
-    bw = {s["threads"]: s for s in streams}
-    bw_end = {s["threads"]: s for s in streams_end}
-    s2 = bw[t2]
-    # bandwidth for the roofline: the largest *actual-traffic* figure (triad with its write-allocate
-    # read, or the in-place update, which has none), start or end of the run
-    bw_roof = max(max(s["triad_4_gbs"], s["update_3_gbs"]) for s in (bw[t2], bw_end[t2]))
+    t1 = a.threads[0]
+    lt1 = a.lbmpy_threads[0]
+    start = {s["threads"]: s for s in streams}
+    end = {s["threads"]: s for s in streams_end}
+    # bandwidth for the roofline: the largest actual-traffic figure (the triad with its write-allocate
+    # read, or the in-place update, which has none), at the start or the end of the run
+    bw_roof = max(max(s["triad_4_gbs"], s["update_3_gbs"]) for s in (start[t1], end[t1]))
     roof = bw_roof * 1e9 / BYTES_PER_UPDATE / 1e6
-    L.append("### Throughput, D3Q19 TRT float32, body force along z, periodic box, bounce-back on solid voxels\n")
-    L.append(f"{a.steps} time steps per timed window after warm-up, {a.repeats} windows per run, the median "
-             f"reported; each run in its own subprocess.  ElectroVox: `SparseLattice(...).step_pair({a.steps // 2})`"
-             f", MFLUPS = n_fluid x steps / wall, numba threads as given.  lbmpy: `LatticeBoltzmannStep` "
-             f"`time_step()` x {a.steps}, OpenMP {a.lbmpy_threads} threads, every cell updated: MLUPS over all "
-             f"cells and x fluid fraction (fluid-equivalent).  Ratio = ElectroVox fluid rate ({t2} threads) / "
-             f"lbmpy fluid-equivalent rate.  Roofline = {bw_roof:.1f} GB/s / {BYTES_PER_UPDATE:.0f} B = "
-             f"{roof:.0f} M fluid updates/s (bandwidth below).  Memory: bytes per fluid voxel held by the "
-             f"lattice (VmRSS growth across the build / n_fluid; nominal 152).\n")
+    ts, lts = a.threads, a.lbmpy_threads
+    L.append("### Throughput: D3Q19 TRT float32, body force along z, periodic box, bounce-back on solid voxels\n")
+    L.append(f"{a.steps} time steps per timed window after {4 + 2 * a.warm_pairs} warm-up steps, {a.repeats} "
+             f"windows per run, the median reported; each run in its own subprocess.  ElectroVox: `SparseLattice"
+             f"(...).step_pair({a.steps // 2})`, MFLUPS = n_fluid x steps / wall.  lbmpy: `LatticeBoltzmannStep."
+             f"time_step()` x {a.steps}, every cell of the box updated: MLUPS over all cells, and x fluid fraction "
+             f"= the fluid-equivalent rate.  EVX / lbmpy = ElectroVox MFLUPS / lbmpy fluid-equivalent, same "
+             f"thread count.  Roofline = {bw_roof:.1f} GB/s / {BYTES_PER_UPDATE:.0f} B = {roof:.0f} M fluid "
+             f"updates/s ({t1} threads; bandwidth below).  B / fluid voxel: resident-set growth across "
+             f"`SparseLattice(...)` / n_fluid (nominal {cases[0][2][t1]['nominal_bytes_per_fluid']}); lbmpy: "
+             f"growth across its set-up / all cells.\n")
     if peer is None:
         L.append("lbmpy " + ("skipped (--no-lbmpy)" if a.no_lbmpy else
                               "not available: install `lbmpy porespy cython` in a separate venv and pass "
                               "`--lbmpy-python`") + "; ElectroVox's figures only.\n")
-    ts = sorted(a.threads, reverse=True)
-    head = ("| case | porosity | n_fluid | " + " | ".join(f"EVX MFLUPS {t} thr" for t in ts)
-            + " | EVX move-only MFLUPS | lbmpy MLUPS all cells | lbmpy fluid-equiv. | EVX / lbmpy | "
-              "roofline fraction | EVX B / fluid voxel | lbmpy B / cell | EVX compile s | lbmpy codegen+compile s |")
-    L.append(head)
-    L.append("|" + "---|" * (head.count("|") - 1))
+    head = (["case", "porosity", "n_fluid"] + [f"EVX MFLUPS {t} thr" for t in ts] + [f"EVX move-only {t1} thr"]
+            + [f"lbmpy MLUPS all cells {t} thr" for t in lts] + [f"lbmpy fluid-equiv. {t} thr" for t in lts]
+            + [f"EVX / lbmpy {t} thr" for t in ts if t in lts]
+            + [f"roofline fraction {t1} thr", "EVX B / fluid voxel", "lbmpy B / cell"])
+    L.append("| " + " | ".join(head) + " |")
+    L.append("|" + "---|" * len(head))
     for name, _gen, evx, lb, _ in cases:
-        e = evx[t2]
-        phi = e["n_fluid"] / e["cells"]
-        cells = [name, f"{phi:.4f}", f"{e['n_fluid']:,}"] + [f"{med(evx[t]['mflups']):.1f}" for t in ts]
-        cells.append(f"{med(e['move_mflups']):.1f}")
-        if lb:
-            cells += [f"{med(lb['mlups']):.1f}", f"{med(lb['fluid_mlups']):.1f}",
-                      f"{med(e['mflups']) / med(lb['fluid_mlups']):.2f}"]
-        else:
-            cells += ["-"] * 3
+        e = evx[t1]
+        cells = [name, f"{e['n_fluid'] / e['cells']:.4f}", f"{e['n_fluid']:,}"]
+        cells += [f"{med(evx[t]['mflups']):.1f}" for t in ts] + [f"{med(e['move_mflups']):.1f}"]
+        cells += [f"{med(lb[t]['mlups']):.1f}" if t in lb else "-" for t in lts]
+        cells += [f"{med(lb[t]['fluid_mlups']):.1f}" if t in lb else "-" for t in lts]
+        cells += [f"{med(evx[t]['mflups']) / med(lb[t]['fluid_mlups']):.2f}" if t in lb else "-"
+                  for t in ts if t in lts]
         cells += [f"{med(e['mflups']) / roof:.2f}", f"{e['bytes_per_fluid']:.0f}",
-                  f"{lb['bytes_per_cell']:.0f}" if lb else "-", f"{e['compile_s']:.1f}",
-                  f"{lb['codegen_s'] + lb['first_run_s']:.1f}" if lb else "-"]
+                  f"{lb[lt1]['bytes_per_cell']:.0f}" if lt1 in lb else "-"]
         L.append("| " + " | ".join(cells) + " |")
     L.append("")
+    L.append("Compile and set-up times (s):\n")
+    L.append("| case | EVX build (neighbour list, link table) | EVX first pair (kernels from the cache) | "
+             "EVX warm pair | lbmpy code generation + C compile | lbmpy NoSlip set-up | lbmpy first run(2) |")
+    L.append("|---|---|---|---|---|---|---|")
+    for name, _gen, evx, lb, _ in cases:
+        e = evx[t1]
+        cells = [name, f"{e['build_s']:.2f}", f"{e['first_pair_s']:.2f}", f"{e['warm_pair_s']:.3f}"]
+        cells += ([f"{lb[lt1]['codegen_s']:.1f}", f"{lb[lt1]['boundary_s']:.1f}", f"{lb[lt1]['first_run_s']:.2f}"]
+                  if lt1 in lb else ["-"] * 3)
+        L.append("| " + " | ".join(cells) + " |")
+    L.append("")
+    cold, warm = jit
+    L.append(f"ElectroVox kernel compile (first `step_pair` in a fresh process, private caches; minus a warm "
+             f"pair): {cold['compile_s']:.1f} s with empty caches, {warm['compile_s']:.1f} s with them filled "
+             f"(import {cold['import_s']:.1f} s apart).  Plane-channel check (4 x 4 x 12, one solid layer, "
+             f"tau {TAU:g}, {cold['steps']} steps; exact halfway-bounce-back Poiseuille profile): ElectroVox max "
+             f"error {cold['max_rel_err']:.1e} of the peak, mean offset {cold['offset_in_F']:+.3f} F"
+             + (f"; lbmpy max error {lb_chan['max_rel_err']:.1e}, offset {lb_chan['offset_in_F']:+.3f} F "
+                f"(its Guo forcing with TRT shifts the whole profile: a wall slip)" if lb_chan else "") + ".\n")
     L.append("Notes per case:")
     for name, gen, evx, lb, lbnw in cases:
-        e = evx[t2]
-        s = (f"- {name}: {gen}.  ElectroVox: build {e['build_s']:.1f} s, set-up transient peak "
-             f"{e['setup_peak_bytes_per_fluid']:.0f} B / fluid voxel above the baseline, peak RSS "
-             f"{e['peak_mb']:.0f} MB ({t2} threads); windows (MFLUPS) " + "; ".join(
-                 f"{evx[t]['threads']} thr: " + ", ".join(f"{r:.1f}" for r in evx[t]["mflups"]) for t in ts)
-             + f"; first pair {e['first_pair_s']:.1f} s vs warm {e['warm_pair_s']:.2f} s; mean u_z after "
-             f"{e['total_steps']} steps {e['uz_mean']:.4e}")
+        e = evx[t1]
+        s = (f"- {name}: {gen}.  ElectroVox: windows (MFLUPS) " + "; ".join(
+            f"{t} thr " + ", ".join(f"{r:.1f}" for r in evx[t]["mflups"]) for t in ts)
+            + f"; move-only {', '.join(f'{r:.1f}' for r in e['move_mflups'])}; set-up transient peak "
+            f"{e['setup_peak_bytes_per_fluid']:.0f} B / fluid voxel above the baseline; peak RSS {e['peak_mb']:.0f} MB"
+            f"; mean u_z after {e['total_steps']} steps {e['uz_mean']:.4e}")
         if lb:
-            du = (e["uz_mean"] - lb["uz_mean"]) / lb["uz_mean"] if lb["total_steps"] == e["total_steps"] else None
-            s += (f".  lbmpy {lb['lbmpy']} (pystencils {lb['pystencils']}, omegas "
-                  f"{', '.join(f'{w:.4f}' for w in lb['omegas'])}): code generation + compile {lb['codegen_s']:.1f} s"
-                  f", boundary set-up {lb['boundary_s']:.1f} s, first run(2) {lb['first_run_s']:.1f} s, windows "
-                  f"(MLUPS) {', '.join(f'{r:.1f}' for r in lb['mlups'])}, peak RSS {lb['peak_mb']:.0f} MB, mean u_z "
-                  f"after {lb['total_steps']} steps {lb['uz_mean']:.4e}"
-                  + (f" (ElectroVox differs by {100 * du:+.2f} %)" if du is not None else ""))
+            r = lb[lt1]
+            s += (f".  lbmpy {r['lbmpy']} (pystencils {r['pystencils']}, omegas "
+                  f"{', '.join(f'{w:.4f}' for w in r['omegas'])}): windows (MLUPS) " + "; ".join(
+                      f"{t} thr " + ", ".join(f"{x:.1f}" for x in lb[t]["mlups"]) for t in lts if t in lb)
+                  + f"; peak RSS {r['peak_mb']:.0f} MB; mean u_z after {r['total_steps']} steps {r['uz_mean']:.4e}")
         if lbnw:
-            s += (f".  lbmpy without walls (periodic box, all fluid): {med(lbnw['mlups']):.1f} MLUPS "
-                  f"(windows {', '.join(f'{r:.1f}' for r in lbnw['mlups'])})")
+            s += (f".  lbmpy without walls (all fluid, {lt1} thr): {med(lbnw['mlups']):.1f} MLUPS "
+                  f"(windows {', '.join(f'{x:.1f}' for x in lbnw['mlups'])})")
         L.append(s + ".")
     L.append("")
-    L.append("### Memory bandwidth (numba, float64 arrays, best of 5)\n")
-    L.append("| threads | when | triad GB/s (3 arrays) | triad GB/s (4, write-allocate) | in-place a += s b GB/s "
-             "(3) | triad median (3) |")
+    L.append(f"### Memory bandwidth (numba `prange`, float64 arrays of {streams[0]['array_mb']:.0f} MB, best of 5)\n")
+    L.append("| threads | when | triad GB/s (3 arrays counted) | triad GB/s (4: + write-allocate) | "
+             "in-place a += s b GB/s (3) | triad median GB/s (3) |")
     L.append("|---|---|---|---|---|---|")
     for when, ss in (("start", streams), ("end", streams_end)):
         for st in ss:
             L.append(f"| {st['threads']} | {when} | {st['triad_3_gbs']:.1f} | {st['triad_4_gbs']:.1f} | "
                      f"{st['update_3_gbs']:.1f} | {st['triad_3_median_gbs']:.1f} |")
     L.append("")
-    L.append(f"Arrays of {s2['array_mb']:.0f} MB.  Bytes per fluid update: even step {BYTES_EVEN} B (19 float32 "
-             f"populations read and written in place), odd step {BYTES_ODD} B (the same at neighbour addresses "
-             f"+ 18 int32 links), average {BYTES_PER_UPDATE:.0f} B (190 B counting a 19th link).  The roofline "
-             f"takes {bw_roof:.1f} GB/s, the largest actual-traffic figure ({t2} threads); with the STREAM-"
-             f"convention triad ({s2['triad_3_gbs']:.1f} GB/s) it would be "
-             f"{s2['triad_3_gbs'] * 1e9 / BYTES_PER_UPDATE / 1e6:.0f} M/s.  The move-only column runs ElectroVox's "
-             f"loads and stores without the collision: its rate x {BYTES_PER_UPDATE:.0f} B is the bandwidth the "
-             f"access pattern reaches (" + ", ".join(
-                 f"{name}: {med(evx[t2]['move_mflups']) * BYTES_PER_UPDATE / 1e3:.1f} GB/s"
+    L.append(f"Bytes per fluid update: even step {BYTES_EVEN} B (19 float32 populations read and written in place), "
+             f"odd step {BYTES_ODD} B (the same at neighbour addresses + 18 int32 links; the rest population has "
+             f"none), average {BYTES_PER_UPDATE:.0f} B (190 B counting a 19th link).  The roofline takes "
+             f"{bw_roof:.1f} GB/s, the largest actual-traffic figure at {t1} threads (start or end); with the "
+             f"STREAM-convention triad ({start[t1]['triad_3_gbs']:.1f} GB/s) it would be "
+             f"{start[t1]['triad_3_gbs'] * 1e9 / BYTES_PER_UPDATE / 1e6:.0f} M/s.  Move-only = ElectroVox's loads "
+             f"and stores without the collision, on the same lattice: its rate x {BYTES_PER_UPDATE:.0f} B is the "
+             f"bandwidth that access pattern reaches (" + ", ".join(
+                 f"{name}: {med(evx[t1]['move_mflups']) * BYTES_PER_UPDATE / 1e3:.1f} GB/s"
                  for name, _g, evx, _l, _n in cases) + ").\n")
-    # goals
     L.append("### Against the goals\n")
-    rows = []
-    for name, _gen, evx, lb, _ in cases:
-        e = evx[t2]
-        rows.append((name, med(e["mflups"]) / med(lb["fluid_mlups"]) if lb else None, med(e["mflups"]) / roof,
-                     e["bytes_per_fluid"], e))
-    ratios = [r for _, r, *_ in rows if r is not None]
-    L.append("- ElectroVox fluid rate / lbmpy fluid-equivalent rate >= 4: " + (
+    rows = [(name, med(evx[t1]["mflups"]) / med(lb[lt1]["fluid_mlups"]) if lt1 in lb else None,
+             med(evx[t1]["mflups"]) / roof, evx[t1]) for name, _g, evx, lb, _ in cases]
+    ratios = [r for _, r, _, _ in rows if r is not None]
+    L.append(f"- ElectroVox / lbmpy fluid rate >= 4 ({t1} threads): " + (
         "not measured (no lbmpy)" if not ratios else
-        f"{'met' if min(ratios) >= 4 else 'NOT met'} (" + ", ".join(f"{n}: {r:.2f}" for n, r, *_ in rows
-                                                                   if r is not None) + ")"))
-    L.append(f"- fraction of the roofline >= 0.5: {'met' if min(f for _, _, f, *_ in rows) >= 0.5 else 'NOT met'} ("
-             + ", ".join(f"{n}: {f:.2f}" for n, _, f, *_ in rows) + f"; roofline {roof:.0f} M/s)")
-    bpv = max(b for *_, b, _ in rows)
+        f"{'met' if min(ratios) >= 4 else 'NOT met'} (" + ", ".join(
+            f"{n}: {r:.2f}" for n, r, _, _ in rows if r is not None) + ")"))
+    L.append(f"- fraction of the roofline >= 0.5 ({t1} threads): "
+             f"{'met' if min(f for _, _, f, _ in rows) >= 0.5 else 'NOT met'} ("
+             + ", ".join(f"{n}: {f:.2f}" for n, _, f, _ in rows) + f"; roofline {roof:.0f} M/s)")
+    bpv = max(e["bytes_per_fluid"] for *_, e in rows)
     L.append(f"- bytes per fluid voxel <= 200: {'met' if bpv <= 200 else 'NOT met'} (" + ", ".join(
-        f"{n}: {b:.0f}" for n, _, _, b, _ in rows) + ")")
+        f"{n}: {e['bytes_per_fluid']:.0f}" for n, _, _, e in rows) + ")")
     nz, ny, nx = STUDY_SHAPE
     vox = nz * ny * nx
     nf = STUDY_POROSITY * vox
     setup = max(e["setup_peak_bytes_per_fluid"] for *_, e in rows)
     steady = nf * bpv + 2 * vox            # + uint8 labels + the bool fluid mask the lattice keeps
-    mem_total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    peak = nf * setup + 2 * vox
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    rate = med(rows[-1][3]["mflups"]) * 1e6
     L.append(f"- the study's volume ({nx} x {ny} x {nz} = {vox / 1e6:.0f} M voxels at 100 nm, porosity "
-             f"{STUDY_POROSITY}): {nf / 1e6:.1f} M fluid voxels x {bpv:.0f} B + labels and fluid mask "
-             f"{2 * vox / 1e6:.0f} MB = {steady / 1e9:.1f} GB held while running; the build's transient peak "
-             f"~{(nf * setup + 2 * vox) / 1e9:.1f} GB ({setup:.0f} B / fluid voxel); this machine has "
-             f"{mem_total / 2**30:.0f} GiB: {'fits' if nf * setup + 2 * vox < 0.8 * mem_total else 'does NOT fit'}"
-             f".  One step at {med(rows[-1][4]['mflups']):.0f} MFLUPS takes {nf / med(rows[-1][4]['mflups']) / 1e6:.2f} s.")
+             f"{STUDY_POROSITY:g}): {nf / 1e6:.1f} M fluid voxels x {bpv:.0f} B + labels and fluid mask "
+             f"({2 * vox / 1e6:.0f} MB) = {steady / 1e9:.1f} GB held while running; the build's transient peak "
+             f"~{peak / 1e9:.1f} GB ({setup:.0f} B / fluid voxel); this machine has {mem / 2**30:.0f} GiB: "
+             f"{'fits' if peak < 0.8 * mem else 'does NOT fit'}.  One time step there takes ~{nf / rate:.2f} s "
+             f"at the {rows[-1][0]} rate.")
     L.append("")
-    L.append(f"Started {started}; load average (1 min) at the start {loads[0][0]:.2f}, before each case "
-             + ", ".join(f"{x[0]:.2f}" for x in loads[1:-1]) + f", at the end {loads[-1][0]:.2f} "
-             f"({os.cpu_count()} cores, shared with other work).")
+    L.append("Load average (1 min): " + ", ".join(f"{w} {x:.2f}" for w, x in loads)
+             + f" ({os.cpu_count()} cores, shared with other work).")
     return "\n".join(L)
 
 

@@ -25,6 +25,8 @@ PERMEABILITY = ParamSet("permeability", [
           advanced=True),
     Param("dtype", "choice", "float32", "Population storage (float32 stored shifted, or float64).",
           choices=("float32", "float64"), label="Precision", cli="precision", advanced=True),
+    Param("boundary", "choice", "mirror", "Along the flow: mirror the image (real images), or take it as periodic "
+          "already (unit cells, periodic phantoms).", choices=("mirror", "periodic"), advanced=True),
     Param("lateral", "choice", "periodic", "Faces parallel to the flow: periodic, or closed by walls.",
           choices=("periodic", "walls"), advanced=True),
 ])
