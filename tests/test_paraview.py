@@ -768,3 +768,18 @@ def test_gui_filters_menu_opens_over_the_view(gui_run):
     region = (slice(30, 500), slice(200, 460))
     changed = np.abs(after[region] - before[region]).sum(axis=-1) > 30
     assert changed.mean() > 0.3, changed.mean()
+
+
+def test_gui_permeability(gui_run):
+    """EVX Permeability in the GUI on the electrode: its table equals the numpy core's k and flow
+    tortuosity on the same labels (printed by ParaView with full precision: exact), its progress
+    text names the filter, and the velocity shows as glyphs."""
+    from electrovox.phases import DEFAULT_LEGEND
+    from electrovox.solvers.flow.permeability import permeability
+    perm = gui_run["done"]["transport"]["permeability"]
+    ref = permeability(gui_run["electrode"], DEFAULT_LEGEND, (0.5, 0.5, 0.5), "z")
+    assert perm["table"]["axis"] == ["z"]
+    assert perm["table"]["permeability_m2"][0] == pytest.approx(ref["permeability_m2"], rel=1e-6)
+    assert perm["table"]["flow_tortuosity"][0] == pytest.approx(ref["flow_tortuosity"], rel=1e-6)
+    assert any(t.startswith("EVX Permeability") for t in perm["progress_text"]), perm["progress_text"]
+    assert perm["glyph_points"] > 0

@@ -155,6 +155,24 @@ try:
         Render(flow_sheet)
         pxm = servermanager.ProxyManager()
         transport["layouts"] = [pxm.GetProxyName("layouts", GetLayout(v)) for v in (view, pot_view, flow_sheet)]
+        # EVX Permeability in the GUI: the velocity field as glyphs, its table in a spreadsheet
+        from paraview.simple import EVXPermeability, Glyph
+        perm = EVXPermeability(Input=el_src, Axis="z")
+        perm_events = []
+        perm.GetClientSideObject().AddObserver(
+            "ProgressEvent", lambda obj, ev: perm_events.append(obj.GetProgressText()))
+        perm_sheet = CreateView("SpreadSheetView")
+        AssignViewToLayout(view=perm_sheet, layout=tr_layout, hint=0)
+        Show(OutputPort(perm, 1), perm_sheet)
+        Render(perm_sheet)
+        arrows = Glyph(Input=OutputPort(perm, 0), GlyphType="Arrow")
+        arrows.OrientationArray = ["POINTS", "velocity"]
+        arrows.ScaleArray = ["POINTS", "No scale array"]
+        Show(arrows, pot_view)
+        Render(pot_view)
+        perm_table = columns(servermanager.Fetch(perm, idx=1))
+        transport["permeability"] = {"table": perm_table, "progress_text": sorted(set(perm_events))[:3],
+                                     "glyph_points": arrows.GetDataInformation().GetNumberOfPoints()}
         SetActiveView(view)                 # back to the first tab (the test checks its phase colours)
         flow_table = servermanager.Fetch(flow)
         transport["flow"] = {"table": columns(flow_table),
