@@ -21,7 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
-BENCHMARKS = ["io_throughput", "phantom_generation", "quantify_metrics", "segmentation", "tortuosity"]
+BENCHMARKS = ["io_throughput", "phantom_generation", "quantify_metrics", "segmentation", "tortuosity", "flow"]
 
 
 def machine() -> str:

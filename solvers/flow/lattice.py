@@ -85,11 +85,11 @@ def bytes_per_fluid_voxel(dtype=np.float32) -> int:
     return Q * np.dtype(dtype).itemsize + Q * 4
 
 
-def link_table(nb: np.ndarray) -> np.ndarray:
+def link_table(fluid_or_nb: np.ndarray) -> np.ndarray:
     """Flat population addresses of the AA pattern's odd step, bounce-back folded in.
 
     For the array-of-structures populations ``A[n, q]`` (flat index ``n * 19 + q``):
-    ``T[q, n] = nb[q, n] * 19 + q`` when the neighbour along ``q`` is fluid, else
+    ``T[q, n] = m * 19 + q`` when the neighbour ``m`` along ``q`` is fluid, else
     ``n * 19 + OPP[q]`` (the wall sends it back).  The odd step then writes its outgoing
     population ``q`` to ``T[q, n]`` and reads its incoming population ``q`` from
     ``T[OPP[q], n]``: no branch per link (a porous medium's links are fluid or wall at random,
@@ -97,18 +97,32 @@ def link_table(nb: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    nb : ndarray of int32, shape (19, n_fluid)
-        From :func:`neighbour_list`.
+    fluid_or_nb : ndarray
+        The fluid mask (bool, (nz, ny, nx)): the table is built a direction at a time, without the
+        neighbour list (less memory); or a neighbour list from :func:`neighbour_list`.
 
     Returns
     -------
     ndarray of int32 (int64 beyond 2**31 addresses), shape (19, n_fluid)
     """
-    n = nb.shape[1]
+    if fluid_or_nb.dtype == bool:
+        fluid = fluid_or_nb
+        idx = fluid_index(fluid)
+        coords = [c.astype(np.int32) for c in np.nonzero(fluid)]
+        n = coords[0].size
+        rows = None
+    else:
+        rows = fluid_or_nb
+        n = rows.shape[1]
     dtype = np.int32 if n * Q < 2 ** 31 else np.int64
-    own = np.arange(n, dtype=dtype)
-    table = np.empty(nb.shape, dtype=dtype)
+    own = np.arange(n, dtype=dtype) * Q
+    table = np.empty((Q, n), dtype=dtype)
     for q in range(Q):
-        m = nb[q]
-        table[q] = np.where(m >= 0, m.astype(dtype) * Q + q, own * Q + OPP[q])
+        if rows is None:
+            cx, cy, cz = C[q]
+            nz, ny, nx = fluid.shape
+            m = idx[(coords[0] + cz) % nz, (coords[1] + cy) % ny, (coords[2] + cx) % nx]
+        else:
+            m = rows[q]
+        table[q] = np.where(m >= 0, m.astype(dtype) * Q + q, own + OPP[q])
     return table

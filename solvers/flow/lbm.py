@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from electrovox.solvers.flow import kernels
-from electrovox.solvers.flow.lattice import OPP, C, Q, W, fluid_index, link_table, neighbour_list
+from electrovox.solvers.flow.lattice import OPP, C, Q, W, fluid_index, link_table
 
 #: TRT magic parameter that makes halfway bounce-back exact for plane Poiseuille flow
 MAGIC = 3.0 / 16.0
@@ -67,7 +67,7 @@ class SparseLattice:
     def __init__(self, fluid, force, omegas, sigma=None, dtype=np.float32):
         self.fluid = np.asarray(fluid, dtype=bool)
         self.shape = self.fluid.shape
-        self.nb = link_table(neighbour_list(self.fluid))
+        self.nb = link_table(self.fluid)
         self.n_fluid = self.nb.shape[1]
         # array of structures: a voxel's 19 populations side by side, so the odd step's reads of
         # its neighbours come from a few contiguous streams (a plane above, the same plane, below)
@@ -167,21 +167,29 @@ class DenseLattice:
         return out
 
 
-def _moments(A, force, sigma):
-    """Density and velocity from natural-layout populations (same expressions as the kernels)."""
-    g = A.astype(np.float64)
-    drho = g[0].copy()
-    for q in range(1, Q):
-        drho += g[q]
-    rho = 1.0 + drho
-    den = rho + (0.5 * sigma if sigma is not None else 0.0)
-    u = np.empty((A.shape[1], 3))
-    for a in range(3):
-        j = np.zeros(A.shape[1])
-        for q in range(Q):
-            if C[q][a]:
-                j += C[q][a] * g[q]
-        u[:, a] = (j + 0.5 * force[a]) / den
+def _moments(A, force, sigma, chunk: int = 1 << 18):
+    """Density and velocity from natural-layout populations ``A`` (19, n), in chunks of voxels.
+
+    The same expressions as the kernels, in float64, a chunk at a time (a float64 copy of all
+    populations would double the solver's memory).
+    """
+    n = A.shape[1]
+    rho = np.empty(n)
+    u = np.empty((n, 3))
+    for s0 in range(0, n, chunk):
+        s1 = min(n, s0 + chunk)
+        g = A[:, s0:s1].astype(np.float64)
+        drho = g[0].copy()
+        for q in range(1, Q):
+            drho += g[q]
+        rho[s0:s1] = 1.0 + drho
+        den = rho[s0:s1] + (0.5 * sigma[s0:s1] if sigma is not None else 0.0)
+        for a in range(3):
+            j = np.zeros(s1 - s0)
+            for q in range(Q):
+                if C[q][a]:
+                    j += C[q][a] * g[q]
+            u[s0:s1, a] = (j + 0.5 * force[a]) / den
     return rho, u
 
 
