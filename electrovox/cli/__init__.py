@@ -6,6 +6,7 @@
 - :mod:`~electrovox.cli.quantify`: ``quantify``, ``compare``, ``rev``;
 - :mod:`~electrovox.cli.transport`: ``tortuosity``, ``flow-tortuosity``;
 - :mod:`~electrovox.cli.flow`: ``permeability``;
+- :mod:`~electrovox.cli.echem`: ``params show | export | check`` (the discharge model's parameters);
 - :mod:`~electrovox.cli.common`: helpers shared by all of them.
 
 Options come from the concepts' parameter declarations (:mod:`electrovox.params`); nothing on
