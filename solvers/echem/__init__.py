@@ -6,5 +6,10 @@
 - :mod:`~electrovox.solvers.echem.bpx`: the parameters as BPX JSON (``to_bpx`` / ``from_bpx``,
   ``read_bpx`` / ``write_bpx``), the microstructure quantities under BPX's ``User-defined``.
 
-The solver that steps the discharge in time comes next.
+- :mod:`~electrovox.solvers.echem.solid`: lithium diffusion in the active-material voxels driven
+  by the flux through their surface (area corrected toward the true surface), verified against
+  Crank's sphere.
+
+The coupled solver (electrolyte, potentials, Butler-Volmer, CEI) that steps the discharge in time
+comes next.
 """
