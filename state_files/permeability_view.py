@@ -75,6 +75,10 @@ for what in ("streamlines", "slice"):
     bar.Title, bar.ComponentTitle = "speed (m/s)", ""
     bar.WindowLocation, bar.Orientation = "Any Location", "Horizontal"
     bar.Position, bar.ScalarBarLength = [0.25, 0.04], 0.55
+    # three labels, 0, half and the largest speed (automatic ticks collided with the range labels)
+    top = perm.PointData["speed"].GetRange()[1]
+    bar.AddRangeLabels, bar.UseCustomLabels, bar.AutomaticLabelFormat = 0, 1, 0
+    bar.CustomLabels, bar.LabelFormat = [0.0, top / 2, top], "%-#.2g"
     view.OrientationAxesVisibility = 1
     Render(view)
     # look across the flow (from -y, or from -x for flow along y), the flow axis pointing up
