@@ -25,7 +25,9 @@ halfway bounce-back on the solid voxels, started from rest, tau = 1 (TRT, magic 
   4 x with the write-allocate read of ``a``), an in-place update ``a += s b`` (read 2, write 1 to
   a line just read: no write-allocate), and the LBM's own memory pattern with the arithmetic left
   out ("move-only": the same blocks, gathers and scatters through the same link table as
-  ElectroVox's kernels, on the same lattice): its rate is the most this access pattern can deliver.
+  ElectroVox's kernels, on the same lattice): its rate is the most this access pattern can deliver;
+  and "same-bytes": contiguous passes over the lattice's own arrays that move exactly the model's
+  bytes (populations in place; again with the link rows read), the model's roofline on those arrays.
 - Bytes per fluid update (float32): even step reads and writes the 19 populations of the voxel
   (2 x 76 = 152 B); odd step the same at neighbour addresses (152 B) plus 18 rows of the link table
   (72 B: the rest population needs no link; 76 B if counted) -> (152 + 224) / 2 = 188 B on average
