@@ -220,6 +220,15 @@ class FlowSolver(TimeSolver):
         self.updates = 0
         self.compute_s = 0.0
 
+    def _moments(self):
+        """(rho, u) on the fluid voxels at the current step, computed once per step.
+
+        observe, check and frame all need them; load_state clears the cache.
+        """
+        if getattr(self, "_moments_at", None) != self.step:
+            self._moments_cache, self._moments_at = self.lattice.moments(), self.step
+        return self._moments_cache
+
     # -- TimeSolver hooks --------------------------------------------------------------------
     def advance(self, n: int) -> None:  # noqa: D102
         t0 = time.perf_counter()
@@ -231,7 +240,7 @@ class FlowSolver(TimeSolver):
 
     def _sample_velocity_lu(self):
         """Lattice velocity on the sample grid [z, y, x, 3] (first half of the mirrored domain)."""
-        rho, u = self.lattice.moments()
+        rho, u = self._moments()
         full = self.lattice.scatter(u.astype(np.float64))
         p = self.lateral_pad
         sl = [slice(p, -p) if p else slice(None)] * 3
@@ -240,7 +249,7 @@ class FlowSolver(TimeSolver):
         return full[tuple(sl)], rho_full[tuple(sl)]
 
     def observe(self) -> dict:  # noqa: D102
-        rho, u = self.lattice.moments()
+        rho, u = self._moments()
         c = "xyz".index(self.config.axis)
         ua = self.lattice.scatter(u[:, c])
         # the exact lattice mass flux through every cross-section (steady: all equal)
@@ -256,7 +265,7 @@ class FlowSolver(TimeSolver):
                 "mass_drift": float(rho.sum() - rho.size)}
 
     def check(self) -> str | None:  # noqa: D102
-        rho, u = self.lattice.moments()
+        rho, u = self._moments()
         if not (np.isfinite(rho).all() and np.isfinite(u).all()):
             return "non-finite density or velocity"
         vmax = float(np.sqrt((u * u).sum(axis=1)).max()) if u.size else 0.0
@@ -293,6 +302,7 @@ class FlowSolver(TimeSolver):
                 "updates": np.array(self.updates, dtype=np.int64)}
 
     def load_state(self, state: dict) -> None:  # noqa: D102
+        self._moments_at = None
         pops = np.asarray(state["populations"])
         if isinstance(self.lattice, SparseLattice):
             self.lattice.A[...] = pops.T
