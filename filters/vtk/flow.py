@@ -87,8 +87,8 @@ class PermeabilityFilter(EVXAlgorithm):
             if ax == main:
                 fields = r
         vel = fields["velocity"]
-        img = _image({"velocity": vel, "speed": np.sqrt((vel.astype(np.float64) ** 2).sum(axis=-1)).astype(np.float32),
-                      "pressure": fields["pressure"]}, (fields["voxel_um"],) * 3, vol.origin)
+        img = _image({"velocity": vel, "speed": fields["speed"], "pressure": fields["pressure"]},
+                     (fields["voxel_um"],) * 3, vol.origin)
         table = vtkTable()
         table.AddColumn(_column("axis", list(rows), str))
         for col in COLUMNS:

@@ -292,7 +292,8 @@ class FlowSolver(TimeSolver):
         # Stokes flow is linear: u = u_lu nu_lu / F_lu (G dx^2 / mu), p' = (rho - 1)/3 G dx / F_lu
         scale_u = cfg.nu_lu / cfg.force_lu * cfg.pressure_gradient_Pa_m * cfg.voxel_m ** 2 / cfg.viscosity_Pa_s
         scale_p = cfg.pressure_gradient_Pa_m * cfg.voxel_m / cfg.force_lu
-        return {"velocity": (u_lu * scale_u).astype(np.float32),
+        speed = np.sqrt((u_lu * u_lu).sum(axis=-1)) * scale_u
+        return {"velocity": (u_lu * scale_u).astype(np.float32), "speed": speed.astype(np.float32),
                 "pressure": ((rho - 1.0) / 3.0 * scale_p).astype(np.float32)}
 
     def state(self) -> dict:  # noqa: D102
@@ -405,7 +406,7 @@ def permeability(labels, legend: dict, spacing, axis: str = "z", *, fluid=("pore
         return {**base, "permeability_m2": 0.0, "permeability_darcy": 0.0, "flow_tortuosity": None,
                 "steps": 0, "converged": True, "reason": f"no fluid path along {axis}: k = 0", "mflups": None,
                 "wall_s": time.perf_counter() - t0, "history": {"step": [], "permeability_m2": []},
-                "velocity": zero, "pressure": zero[..., 0]}
+                "velocity": zero, "speed": zero[..., 0], "pressure": zero[..., 0]}
     solver = FlowSolver(flowing, cfg, grey=None if grey is None else grey & flowing)
     every = 10 * cfg.observe_every if run_dir else None  # checkpoints and 4D frames in a run folder
     res = solver.run(run_dir, max_steps=cfg.max_steps, observe_every=cfg.observe_every,
@@ -422,4 +423,5 @@ def permeability(labels, legend: dict, spacing, axis: str = "z", *, fluid=("pore
             "steps": int(res.steps), "converged": bool(res.converged), "reason": res.reason, "mflups": mflups,
             "wall_s": wall, "history": {"step": res.history["step"].tolist(),
                                         "permeability_m2": res.history["permeability_m2"].tolist()},
-            "velocity": vel, "pressure": res.fields["pressure"], "run_dir": str(run_dir) if run_dir else None}
+            "velocity": vel, "speed": res.fields["speed"], "pressure": res.fields["pressure"],
+            "run_dir": str(run_dir) if run_dir else None}
