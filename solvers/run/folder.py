@@ -109,9 +109,10 @@ class RunFolder:
     (True, [0, 100, 200])
     """
 
-    def __init__(self, path):
+    def __init__(self, path, params_name: str = "params.json"):
         self.path = Path(path)
-        self.params_path = self.path / "params.json"
+        # the discharge solver keeps its run parameters in run.json: its params.json is a BPX file
+        self.params_path = self.path / params_name
         self.provenance_path = self.path / "provenance.json"
         self.history_path = self.path / "history.csv"
         self.checkpoint_path = self.path / "checkpoint.npz"

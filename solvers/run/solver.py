@@ -113,6 +113,8 @@ class TimeSolver:
     """
 
     name: str = ""
+    #: the file of the run folder that holds :meth:`params` (what a resume must match)
+    params_file: str = "params.json"
 
     def __init__(self, config):
         if not dataclasses.is_dataclass(config) or isinstance(config, type):
@@ -172,6 +174,15 @@ class TimeSolver:
             ``(stop, reason, converged)``; None (the default) to go on.
         """
         return None
+
+    def on_folder(self, folder: RunFolder) -> None:
+        """Called once the run folder is created or validated for a resume (default: nothing).
+
+        Parameters
+        ----------
+        folder : RunFolder
+            The run folder (a solver may write its own files there, atomically).
+        """
 
     # --- parameters -------------------------------------------------------------------------
     def params(self, run_settings: dict | None = None) -> dict:
@@ -269,7 +280,7 @@ class TimeSolver:
             raise RuntimeError(f"{type(self).__name__} is at step {self.step}: run() starts from the initial "
                                "state, create a new solver for another run")
         start = time.perf_counter()
-        folder = None if run_dir is None else RunFolder(run_dir)
+        folder = None if run_dir is None else RunFolder(run_dir, self.params_file)
         history: dict[str, list] = {"step": [], "time_s": []}
         wall_before, end = 0.0, None
         if folder is not None:
@@ -292,6 +303,8 @@ class TimeSolver:
                 folder.drop_frames_after(self.step if ckpt is not None else -1)
                 folder.write_history(history)
                 folder.note_resume(self.step)
+        if folder is not None:
+            self.on_folder(folder)
 
         good = self._good(len(history["step"]))
         if folder is not None and frame_every and self.step == 0 and end is None:

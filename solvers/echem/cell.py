@@ -1,0 +1,369 @@
+"""One implicit time step of the microstructure-resolved half cell (NMC811 | electrolyte | Li).
+
+Unknowns on the mesh of :mod:`~electrovox.solvers.echem.mesh`: the solid potential phi_s of
+every solid cell, the electrolyte potential phi_e and salt concentration c_e of every
+electrolyte cell, the lithium concentration c_s of every active-material voxel, and the voltage
+V of the current collector (the Li-metal electrode is the reference, 0 V).
+
+A step of length dt (backward Euler) runs three solves in sequence, each implicit in its own
+unknowns, with the concentrations of the start of the step in the coefficients (a semi-implicit
+splitting, first order in dt like backward Euler itself; the time-step convergence is tested):
+
+1. **Potentials** (charge conservation, quasi-static).  Per cell, the net current leaving it is
+   zero: electronic conduction in the solid, ionic conduction in the electrolyte with the
+   concentrated-solution diffusion potential
+   ``i_e = -kappa grad phi_e + (2 R T / F) kappa (1 - t+) (1 + dln f/dln c) grad ln c_e``,
+   Butler-Volmer on every reaction face (overpotential
+   ``phi_s - phi_e - U(c_s) - i R_series``, ``R_series`` = CEI film + the half cells from the
+   two cell centres to the face), Butler-Volmer of the Li foil on top of the separator, and the
+   applied current leaving the collector node (galvanostatic: V is an unknown).  The Jacobian
+   is symmetric positive definite (the reaction terms depend on phi_s - phi_e only), solved by
+   Newton with CG preconditioned by smoothed-aggregation algebraic multigrid (pyamg), the
+   hierarchy reused across Newton iterations and steps.
+2. **Solid diffusion** in the active material with the reaction's molar flux through its faces
+   (:class:`~electrovox.solvers.echem.solid.SolidDiffusion`).
+3. **Salt transport**: ``eps dc/dt = div(beta D grad c) - div(t+ i_e / F) + reaction / F``, the
+   migration written as the flux ``t+ I_face / F`` of the step's ionic face currents (so salt is
+   conserved for a concentration-dependent t+ as well), diffusion implicit.
+
+Conservation (checked every step by :meth:`CellModel.step`): the sum of the reaction currents
+equals the applied current (Newton stops at 1e-10 of it); lithium in the solid grows by the
+integrated reaction current / F; the salt in the electrolyte is constant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.linalg import spsolve
+
+from electrovox.errors import BadInput
+from electrovox.solvers.echem.kinetics import butler_volmer
+from electrovox.solvers.echem.mesh import Mesh
+from electrovox.solvers.echem.parameters import FARADAY, GAS_CONSTANT
+from electrovox.solvers.echem.solid import SolidDiffusion
+
+__all__ = ["CellModel", "StepInfo", "StepFailed"]
+
+#: systems up to this size are solved by sparse LU; larger ones by CG + algebraic multigrid
+DIRECT_LIMIT = 20_000
+
+
+class StepFailed(RuntimeError):
+    """A time step that did not converge (the caller retries with a smaller step)."""
+
+
+@dataclass
+class StepInfo:
+    """What one time step did (all SI).
+
+    Attributes
+    ----------
+    voltage_V : float
+        Collector potential against the Li foil at the end of the step.
+    newton : int
+        Newton iterations of the potential solve.
+    linear : int
+        Linear-solver iterations of the step (potentials, salt and solid).
+    charge_residual : float
+        |sum of reaction currents + applied current| / applied current (or / the exchange-current
+        scale at open circuit).
+    lithium_residual : float
+        |change of solid lithium - integrated reaction flux| / integrated flux (0 at open circuit).
+    salt_residual : float
+        |change of salt in the electrolyte| / salt.
+    max_dsto : float
+        Largest change of stoichiometry of an active-material voxel in the step.
+    """
+
+    voltage_V: float
+    newton: int
+    linear: int
+    charge_residual: float
+    lithium_residual: float
+    salt_residual: float
+    max_dsto: float
+
+
+class _Preconditioner:
+    """A pyamg hierarchy for a family of SPD matrices, rebuilt when it stops being good."""
+
+    def __init__(self):
+        self.ml = None
+
+    def reset(self):
+        self.ml = None
+
+    def solve(self, a, b, x0, tol, maxiter=200):
+        if a.shape[0] <= DIRECT_LIMIT:
+            # small systems: a sparse LU is exact and faster than building and cycling a hierarchy
+            return spsolve(a.tocsc(), b), 1, 0
+        import pyamg
+        if self.ml is None:
+            self.ml = pyamg.ruge_stuben_solver(a.tocsr(), max_coarse=500)
+        count = [0]
+
+        def cb(_x):
+            count[0] += 1
+
+        m = self.ml.aspreconditioner(cycle="V")
+        x, info = pyamg.krylov.cg(a, b, x0=x0, tol=tol, maxiter=maxiter, M=m, callback=cb)
+        if count[0] > 40:               # the hierarchy no longer fits the matrix: rebuild next time
+            self.ml = None
+        return x, count[0], info
+
+
+class CellModel:
+    """The half cell on a mesh: state and one backward-Euler step.
+
+    Parameters
+    ----------
+    mesh : Mesh
+        Cells and faces.
+    params : EchemParameters
+        The parameter set.
+    current_A : float
+        Applied current, A (> 0 lithiates the NMC: the study's discharge; 0 = open circuit).
+    film_ohm_m2 : ndarray, shape (n_reaction,)
+        CEI film area resistance of each reaction face, Ohm m^2.
+    """
+
+    def __init__(self, mesh: Mesh, params, current_A: float, film_ohm_m2=None):
+        self.mesh = m = mesh
+        self.p = params
+        self.current = float(current_A)
+        self.T = params.cell.temperature_K
+        self.f = FARADAY / (GAS_CONSTANT * self.T)
+        pos = params.positive
+        self.cmax = pos.max_concentration_mol_m3
+        self.ce0 = params.electrolyte.initial_concentration_mol_m3
+        self.film = np.zeros(m.r_area.size) if film_ohm_m2 is None else np.asarray(film_ohm_m2, float)
+        self.n = m.n_solid + m.n_electrolyte + 1
+        self.cc = self.n - 1
+        ns = m.n_solid
+        # solid diffusion; the molar source of each AM voxel gathers its reaction faces
+        am_mask = m.am_mask
+        self.solid = SolidDiffusion(am_mask, (m.dz[0], m.dy, m.dx), pos.diffusivity_m2_s,
+                                    pos.sto_min * self.cmax)
+        self.r_am = m.am_index[m.r_solid]
+        # face -> unknown incidence (+1 solid, -1 electrolyte): the reaction Jacobian is B^T G B
+        nr = m.r_area.size
+        rows = np.repeat(np.arange(nr), 2)
+        cols = np.stack([m.r_solid, ns + m.r_electrolyte], axis=1).ravel()
+        vals = np.tile([1.0, -1.0], nr)
+        self.B = sparse.csr_matrix((vals, (rows, cols)), shape=(nr, self.n))
+        # the solid-conduction part is constant: Laplacian + collector node
+        a, b, g = m.s_faces
+        cc = m.cc_solid
+        rows = np.concatenate([a, b, a, b, cc, cc, np.full(cc.size, self.cc), np.full(cc.size, self.cc)])
+        cols = np.concatenate([b, a, a, b, cc, np.full(cc.size, self.cc), cc, np.full(cc.size, self.cc)])
+        vals = np.concatenate([-g, -g, g, g, m.cc_conductance, -m.cc_conductance, -m.cc_conductance,
+                               m.cc_conductance])
+        self.A_solid = sparse.csr_matrix((vals, (rows, cols)), shape=(self.n, self.n))
+        self.ce = np.full(m.n_electrolyte, self.ce0)
+        u0 = pos.ocp(pos.sto_min)
+        self.phi = np.zeros(self.n)
+        self.phi[:ns] = u0
+        self.phi[self.cc] = u0
+        self.pc_potential = _Preconditioner()
+        self.pc_salt = _Preconditioner()
+        self.last_j = np.zeros(nr)
+
+    # -- properties ----------------------------------------------------------------------------
+    @property
+    def cs(self) -> np.ndarray:
+        """Lithium concentration of every active-material voxel, mol/m^3 (shape (n_am,))."""
+        return self.solid.c
+
+    @property
+    def voltage(self) -> float:
+        """Collector potential against Li, V."""
+        return float(self.phi[self.cc])
+
+    def mean_sto(self) -> float:
+        """Mean stoichiometry of the active material."""
+        return float(self.solid.c.mean() / self.cmax)
+
+    def state(self) -> dict:
+        """The state arrays (live)."""
+        return {"cs": self.solid.c, "ce": self.ce, "phi": self.phi}
+
+    def load_state(self, st: dict) -> None:
+        """Restore :meth:`state`."""
+        self.solid.c = np.array(st["cs"], dtype=float)
+        self.ce = np.array(st["ce"], dtype=float)
+        self.phi = np.array(st["phi"], dtype=float)
+
+    def reset_preconditioners(self) -> None:
+        """Drop the multigrid hierarchies (rebuilt from the next matrices)."""
+        self.pc_potential.reset()
+        self.pc_salt.reset()
+
+    # -- the electrolyte's coefficients at the start of a step ---------------------------------
+    def _electrolyte_faces(self, ce):
+        m, e, T = self.mesh, self.p.electrolyte, self.T
+        a, b, g = m.e_faces
+        cf = 0.5 * (ce[a] + ce[b])
+        kappa = g * e.conductivity(cf, T)
+        diff = g * e.diffusivity(cf, T)
+        tplus = e.transference_number(cf, T)
+        kd = 2.0 / self.f * (1.0 - tplus) * e.thermodynamic_factor(cf, T)
+        return a, b, kappa, diff, tplus, kd
+
+    # -- 1. potentials ------------------------------------------------------------------------
+    def _conduction_residual(self, x, kappa):
+        """Net conduction current leaving every unknown, A.
+
+        ``A @ x`` summed face by face: each face's current from a potential difference, so the
+        rounding is relative to the currents, not to g x, which would floor the charge balance
+        far above 1e-10 of a voxel model's picoamperes.
+        """
+        m = self.mesh
+        ns = m.n_solid
+        out = np.zeros(self.n)
+        a, b, g = m.s_faces
+        i = g * (x[a] - x[b])
+        np.add.at(out, a, i)
+        np.add.at(out, b, -i)
+        a, b = m.e_faces[0] + ns, m.e_faces[1] + ns
+        i = kappa * (x[a] - x[b])
+        np.add.at(out, a, i)
+        np.add.at(out, b, -i)
+        i = m.cc_conductance * (x[m.cc_solid] - x[self.cc])
+        np.add.at(out, m.cc_solid, i)
+        out[self.cc] -= i.sum()
+        return out
+
+    def _potentials(self, ce, cs, tol=1e-10, max_newton=25):
+        m, p = self.mesh, self.p
+        ns = m.n_solid
+        a, b, kappa, _, _, kd = self._electrolyte_faces(ce)
+        ea, eb = ns + a, ns + b
+        A = self.A_solid + sparse.csr_matrix(
+            (np.concatenate([-kappa, -kappa, kappa, kappa]),
+             (np.concatenate([ea, eb, ea, eb]), np.concatenate([eb, ea, ea, eb]))), shape=(self.n, self.n))
+        # constant part of the residual: diffusion potential and the applied current
+        lnc = np.log(np.maximum(ce, 1e-12))
+        idiff = kappa * kd * (lnc[a] - lnc[b])          # current a -> b carried by the c gradient
+        const = np.zeros(self.n)
+        np.add.at(const, ea, -idiff)
+        np.add.at(const, eb, idiff)
+        const[self.cc] += self.current
+        # reaction coefficients
+        cs_face = cs[self.r_am]
+        ce_face = ce[m.r_electrolyte]
+        kap_e = p.electrolyte.conductivity(ce_face, self.T)
+        u = p.positive.ocp(cs_face / self.cmax)
+        i0 = p.positive_i0(ce_face, cs_face)
+        r_series = self.film + m.r_half_solid + m.r_half_electrolyte / kap_e
+        pos = p.positive
+        li = m.li_electrolyte
+        li_i0 = p.counter.exchange_current_density(ce[li], self.ce0)
+        li_r = m.li_half / p.electrolyte.conductivity(ce[li], self.T)
+        scale = abs(self.current) if self.current != 0 else 1e-6 * float(np.sum(m.r_area * i0))
+        x = self.phi.copy()
+        lin, last_dx, err = 0, np.inf, np.inf
+        for it in range(1, max_newton + 1):
+            eta = x[m.r_solid] - x[ns + m.r_electrolyte] - u
+            j, gj = butler_volmer(eta, i0, self.T, pos.alpha_anodic, pos.alpha_cathodic, r_series, tol=1e-15)
+            jl, gl = butler_volmer(-x[ns + li], li_i0, self.T, p.counter.alpha, 1 - p.counter.alpha, li_r, tol=1e-15)
+            q = m.r_area * j
+            # converged: the charge balances of the positive electrode and of the Li foil hold to
+            # `tol` of the current and the last Newton update moved no potential by more than
+            # 1e-7 V (a row-wise residual norm has a rounding floor of ~1e-7 x the current here)
+            err = max(abs(q.sum() + self.current), abs(float(np.sum(m.li_area * jl)) - self.current)) / scale
+            if err <= tol and last_dx <= 1e-7:
+                self.last_j = j
+                return x, j, jl, it - 1, lin, err
+            res = self._conduction_residual(x, kappa) + const
+            np.add.at(res, m.r_solid, q)
+            np.add.at(res, ns + m.r_electrolyte, -q)
+            res[ns + li] -= m.li_area * jl
+            J = A + self.B.T @ sparse.diags(m.r_area * gj) @ self.B \
+                + sparse.csr_matrix((m.li_area * gl, (ns + li, ns + li)), shape=(self.n, self.n))
+            # inexact Newton: 1e-4 of the residual per solve (tighter solves cost CG iterations
+            # and do not save Newton iterations while the nonlinearity dominates)
+            dx, its, _ = self.pc_potential.solve(J.tocsr(), -res, np.zeros(self.n), tol=1e-4)
+            lin += its
+            if not np.all(np.isfinite(dx)):
+                raise StepFailed("the potential solve returned non-finite values")
+            # damp steps larger than 0.1 V (far from the solution BV's exponentials overshoot)
+            last_dx = float(np.abs(dx).max())
+            x += dx * min(1.0, 0.1 / last_dx) if last_dx > 0 else dx
+        raise StepFailed(f"Newton did not converge in {max_newton} iterations (charge residual {err:.2e})")
+
+    # -- the step ----------------------------------------------------------------------------------
+    def step(self, dt: float) -> StepInfo:
+        """Advance the state by ``dt`` s (backward Euler).  Raises :class:`StepFailed`."""
+        m = self.mesh
+        ns = m.n_solid
+        ce, cs = self.ce, self.solid.c
+        phi, j, jl, newton, lin, _ = self._potentials(ce, cs)
+        q = m.r_area * j                                   # A, solid -> electrolyte per face
+        charge = abs(q.sum() + self.current) / (abs(self.current) if self.current else max(np.abs(q).sum(), 1e-30))
+        # 2. solid: molar source into each AM voxel
+        src = np.zeros(m.n_am)
+        np.add.at(src, self.r_am, -q / FARADAY)
+        li_before = self.solid.total()
+        c_old = self.solid.c.copy()
+        lin += self.solid.step_source(dt, src)
+        if not np.all(np.isfinite(self.solid.c)):
+            raise StepFailed("the solid concentration became non-finite")
+        gained = src.sum() * dt
+        lith = abs(self.solid.total() - li_before - gained) / abs(gained) if gained else 0.0
+        # 3. salt
+        a, b, kappa, diff, tplus, kd = self._electrolyte_faces(ce)
+        lnc = np.log(np.maximum(ce, 1e-12))
+        i_face = kappa * ((phi[ns + a] - phi[ns + b]) - kd * (lnc[a] - lnc[b]))   # ionic current a -> b
+        mig = tplus * i_face / FARADAY
+        rhs_src = np.zeros(m.n_electrolyte)
+        np.add.at(rhs_src, a, -mig)
+        np.add.at(rhs_src, b, mig)
+        np.add.at(rhs_src, m.r_electrolyte, q / FARADAY)
+        np.add.at(rhs_src, m.li_electrolyte, m.li_area * jl / FARADAY)
+        cap = m.eps * m.cell_volume_e / dt
+        ne = m.n_electrolyte
+        L = sparse.csr_matrix((np.concatenate([-diff, -diff, diff, diff]),
+                               (np.concatenate([a, b, a, b]), np.concatenate([b, a, a, b]))), shape=(ne, ne))
+        M = (L + sparse.diags(cap)).tocsr()
+        rhs = cap * ce + rhs_src
+        salt0 = float(np.sum(m.eps * m.cell_volume_e * ce))
+        if ne <= DIRECT_LIMIT:
+            new_ce, its = spsolve(M.tocsc(), rhs), 1
+        else:
+            new_ce, its, _ = self.pc_salt.solve(M, rhs, ce.copy(), tol=1e-12)
+        lin += its
+        if not np.all(np.isfinite(new_ce)) or new_ce.min() <= 0:
+            self.solid.c = c_old
+            raise StepFailed(f"the electrolyte is depleted (c_e min {np.nanmin(new_ce):.3g} mol/m^3)")
+        # the salt's exact source is the charge imbalance (zero at convergence); compare against it
+        salt1 = float(np.sum(m.eps * m.cell_volume_e * new_ce))
+        expected = dt * float(rhs_src.sum())
+        salt = abs(salt1 - salt0 - expected) / salt0
+        self.ce = new_ce
+        self.phi = phi
+        dsto = float(np.abs(self.solid.c - c_old).max() / self.cmax)
+        return StepInfo(self.voltage, newton, lin, charge, lith, salt, dsto)
+
+    # -- fields for output ---------------------------------------------------------------------
+    def reaction_current_density(self) -> np.ndarray:
+        """Reaction current density of the last step per AM voxel, A/m^2.
+
+        The area-weighted mean over the voxel's reaction faces; negative = lithiation.
+        """
+        m = self.mesh
+        num = np.zeros(m.n_am)
+        den = np.zeros(m.n_am)
+        np.add.at(num, self.r_am, m.r_area * self.last_j)
+        np.add.at(den, self.r_am, m.r_area)
+        out = np.zeros(m.n_am)
+        np.divide(num, den, out=out, where=den > 0)
+        return out
+
+    def check_input(self) -> None:
+        """Refuse meshes the model cannot run (no reaction face)."""
+        if self.mesh.r_area.size == 0:
+            raise BadInput("labels", "no active-material face touches the electrolyte",
+                           "check the legend, or the clogging option (cbd/full remove the CBD's faces)")
