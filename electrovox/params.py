@@ -38,7 +38,7 @@ _UNIT_TEXT = {"um": "µm", "nm": "nm", "m": "m", "s": "s", "1": "", "": ""}
 #: so a unit written in ASCII would end up in the name ("Voxel size (um)" -> Voxelsizeum).  In
 #: labels the unit's letters are their non-ASCII look-alikes (DejaVu Sans, ParaView's font, has
 #: them): the panel reads "Voxel Size (µm)" and the Python name stays "VoxelSize".
-_LOOKALIKE = str.maketrans({"m": "\u217f", "n": "\u043f", "s": "\u0455"})
+_LOOKALIKE = str.maketrans({"m": "\u217f", "n": "\u043f", "s": "\u0455", "V": "\u2164"})
 KINDS = ("float", "int", "bool", "str", "choice", "vec3", "phases")
 
 

@@ -76,6 +76,10 @@ class StepInfo:
         |change of salt in the electrolyte| / salt.
     max_dsto : float
         Largest change of stoichiometry of an active-material voxel in the step.
+    passes : int
+        Passes of the potential / transport solves.
+    coupling : float
+        Share of the current that moved between faces in the last pass (0 for one pass).
     """
 
     voltage_V: float
@@ -85,6 +89,8 @@ class StepInfo:
     lithium_residual: float
     salt_residual: float
     max_dsto: float
+    passes: int = 1
+    coupling: float = 0.0
 
 
 class _Preconditioner:
@@ -148,6 +154,8 @@ class CellModel:
         self.solid = SolidDiffusion(am_mask, (m.dz[0], m.dy, m.dx), pos.diffusivity_m2_s,
                                     pos.sto_min * self.cmax)
         self.r_am = m.am_index[m.r_solid]
+        self.voxel_area = np.bincount(self.r_am, weights=m.r_area, minlength=m.n_am)   # m^2 per AM voxel
+        self.solid_diag = self.solid.laplace.diagonal()                                 # m^3/s per AM voxel
         # face -> unknown incidence (+1 solid, -1 electrolyte): the reaction Jacobian is B^T G B
         nr = m.r_area.size
         rows = np.repeat(np.arange(nr), 2)
@@ -236,7 +244,7 @@ class CellModel:
         out[self.cc] -= i.sum()
         return out
 
-    def _potentials(self, ce, cs, tol=1e-10, max_newton=25):
+    def _potentials(self, ce, cs, dt=0.0, j_prev=None, x0=None, tol=1e-10, max_newton=25):
         m, p = self.mesh, self.p
         ns = m.n_solid
         a, b, kappa, _, _, kd = self._electrolyte_faces(ce)
@@ -256,14 +264,38 @@ class CellModel:
         ce_face = ce[m.r_electrolyte]
         kap_e = p.electrolyte.conductivity(ce_face, self.T)
         u = p.positive.ocp(cs_face / self.cmax)
-        i0 = p.positive_i0(ce_face, cs_face)
-        r_series = self.film + m.r_half_solid + m.r_half_electrolyte / kap_e
+        # a floor of 1e-9 of the rate constant's scale keeps a saturated face (x = 1: i0 = 0) in the
+        # Jacobian; it carries no current worth counting (the step control keeps x below 1)
+        i0 = np.maximum(p.positive_i0(ce_face, cs_face), 1e-9 * FARADAY * p.positive.rate_constant_mol_m2_s)
+        # the OCP at the face, not at the voxel centre: the flux through the face needs a surface
+        # concentration above the centre's by N h / (2 D) (the half voxel in quasi-steady state),
+        # and U(x_face) = U(x) + U'(x) dx is a series resistance -U' w h / (2 D F c_max) on the face
+        # (w: reaction / geometric face area).  Without it the surface concentration lags by
+        # half a voxel: a first-order grid error of ~10 mV at 1 um voxels.
+        sto = cs_face / self.cmax
+        hi, lo = np.minimum(sto + 1e-4, 1.0), np.maximum(sto - 1e-4, 0.0)
+        du = (p.positive.ocp(hi) - p.positive.ocp(lo)) / (hi - lo)
+        r_diff = np.maximum(-du, 0.0) * m.r_weight * m.r_length_solid / (
+            2 * p.positive.diffusivity_m2_s * FARADAY * self.cmax)
+        # the voxel fills during the step: U(c + dc(j)) ~ U(c) + U' dc, dc = -j A dt / (F V): a
+        # series resistance R_cap = -U' A dt / (F V c_max) about the previous pass's current.  This
+        # makes the passes of :meth:`step` a (quasi-)Newton iteration; without it they diverge once
+        # the OCP's feedback over a step exceeds the kinetic resistance (steps of tens of seconds)
+        # (A: the voxel's whole reacting area, as its faces share one concentration and move
+        # together; V / dt + the diffusion conductances to its neighbours: the voxel's response to
+        # its source in the backward-Euler solid step, neighbours held - Jacobi's estimate)
+        resp = dt / (self.solid.volume + dt * self.solid_diag)
+        r_cap = np.maximum(-du, 0.0) * self.voxel_area[self.r_am] * resp[self.r_am] / (FARADAY * self.cmax)
+        if j_prev is not None:
+            u = u - r_cap * j_prev
+        r_series = self.film + m.r_half_solid + m.r_half_electrolyte / kap_e + r_diff + r_cap
         pos = p.positive
         li = m.li_electrolyte
         li_i0 = p.counter.exchange_current_density(ce[li], self.ce0)
         li_r = m.li_half / p.electrolyte.conductivity(ce[li], self.T)
-        scale = abs(self.current) if self.current != 0 else 1e-6 * float(np.sum(m.r_area * i0))
-        x = self.phi.copy()
+        # at open circuit the balance is measured against 1 % of the exchange current of the surface
+        scale = abs(self.current) if self.current != 0 else 1e-2 * float(np.sum(m.r_area * i0))
+        x = (self.phi if x0 is None else x0).copy()
         lin, last_dx, err = 0, np.inf, np.inf
         for it in range(1, max_newton + 1):
             eta = x[m.r_solid] - x[ns + m.r_electrolyte] - u
@@ -275,7 +307,6 @@ class CellModel:
             # 1e-7 V (a row-wise residual norm has a rounding floor of ~1e-7 x the current here)
             err = max(abs(q.sum() + self.current), abs(float(np.sum(m.li_area * jl)) - self.current)) / scale
             if err <= tol and last_dx <= 1e-7:
-                self.last_j = j
                 return x, j, jl, it - 1, lin, err
             res = self._conduction_residual(x, kappa) + const
             np.add.at(res, m.r_solid, q)
@@ -295,27 +326,78 @@ class CellModel:
         raise StepFailed(f"Newton did not converge in {max_newton} iterations (charge residual {err:.2e})")
 
     # -- the step ----------------------------------------------------------------------------------
-    def step(self, dt: float) -> StepInfo:
-        """Advance the state by ``dt`` s (backward Euler).  Raises :class:`StepFailed`."""
+    def step(self, dt: float, passes: int = 2) -> StepInfo:
+        """Advance the state by ``dt`` s (backward Euler).  Raises :class:`StepFailed`.
+
+        Pass 1 solves the potentials with the OCP linearised in the step's own lithiation of each
+        surface voxel (a series resistance ``R_cap``: linearly implicit Euler), then the solid and
+        the salt.  Pass 2 (and further ``passes``) solves the potentials again with the
+        end-of-step concentrations (OCP, exchange currents, conductivities) and redoes the
+        transport, so the step is implicit in every unknown up to the last pass's change; that
+        change (the share of the current that moved between faces, ``StepInfo.coupling``) feeds
+        the step-size control.
+        """
+        ce0, cs0 = self.ce, self.solid.c.copy()
+        ce, cs = ce0, cs0
+        newton = lin = 0
+        j_prev, phi, moved = None, None, 0.0
+        for _ in range(passes):
+            phi, j, jl, nn, nl, _ = self._potentials(ce, cs, dt, j_prev, phi)
+            newton += nn
+            lin += nl
+            self.solid.c = cs0.copy()
+            try:
+                cs, ce, stats, nl = self._transport(dt, phi, j, jl, ce0, cs0, ce)
+            finally:
+                self.solid.c = cs0
+            lin += nl
+            if j_prev is not None:
+                moved = float(np.sum(self.mesh.r_area * np.abs(j - j_prev))) / self._scale(j)
+            j_prev = j
+        self.solid.c = cs
+        self.ce = ce
+        self.phi = phi
+        self.last_j = j
+        dsto = float(np.abs(cs - cs0).max() / self.cmax)
+        return StepInfo(float(phi[self.cc]), newton, lin, *stats, dsto, passes, moved)
+
+    def _scale(self, j) -> float:
+        """The current the coupling tolerance is relative to, A (applied, or the faces' at rest)."""
+        return abs(self.current) if self.current else max(float(np.sum(self.mesh.r_area * np.abs(j))), 1e-30)
+
+    def _transport(self, dt, phi, j, jl, ce0, cs0, ce_coef):
+        """Solid and salt over ``dt`` from (cs0, ce0) with the reaction currents ``j``, ``jl``.
+
+        The salt's coefficients (D, t+, kappa, thermodynamic factor) are taken at ``ce_coef``.
+
+        Returns
+        -------
+        cs, ce : ndarray
+            The end-of-step concentrations.
+        stats : tuple
+            Charge, lithium and salt residuals.
+        linear : int
+            Linear-solver iterations.
+        """
         m = self.mesh
         ns = m.n_solid
-        ce, cs = self.ce, self.solid.c
-        phi, j, jl, newton, lin, _ = self._potentials(ce, cs)
         q = m.r_area * j                                   # A, solid -> electrolyte per face
         charge = abs(q.sum() + self.current) / (abs(self.current) if self.current else max(np.abs(q).sum(), 1e-30))
-        # 2. solid: molar source into each AM voxel
+        # solid: molar source into each AM voxel
         src = np.zeros(m.n_am)
         np.add.at(src, self.r_am, -q / FARADAY)
         li_before = self.solid.total()
-        c_old = self.solid.c.copy()
-        lin += self.solid.step_source(dt, src)
-        if not np.all(np.isfinite(self.solid.c)):
+        lin = self.solid.step_source(dt, src)
+        cs = self.solid.c
+        if not np.all(np.isfinite(cs)):
             raise StepFailed("the solid concentration became non-finite")
+        if cs.max() >= self.cmax or cs.min() < 0:
+            raise StepFailed("a voxel of active material would leave 0 <= x < 1 (the step is too long)")
         gained = src.sum() * dt
         lith = abs(self.solid.total() - li_before - gained) / abs(gained) if gained else 0.0
-        # 3. salt
-        a, b, kappa, diff, tplus, kd = self._electrolyte_faces(ce)
-        lnc = np.log(np.maximum(ce, 1e-12))
+        # salt
+        a, b, kappa, diff, tplus, kd = self._electrolyte_faces(ce_coef)
+        lnc = np.log(np.maximum(ce_coef, 1e-12))
         i_face = kappa * ((phi[ns + a] - phi[ns + b]) - kd * (lnc[a] - lnc[b]))   # ionic current a -> b
         mig = tplus * i_face / FARADAY
         rhs_src = np.zeros(m.n_electrolyte)
@@ -328,24 +410,19 @@ class CellModel:
         L = sparse.csr_matrix((np.concatenate([-diff, -diff, diff, diff]),
                                (np.concatenate([a, b, a, b]), np.concatenate([b, a, a, b]))), shape=(ne, ne))
         M = (L + sparse.diags(cap)).tocsr()
-        rhs = cap * ce + rhs_src
-        salt0 = float(np.sum(m.eps * m.cell_volume_e * ce))
+        rhs = cap * ce0 + rhs_src
+        salt0 = float(np.sum(m.eps * m.cell_volume_e * ce0))
         if ne <= DIRECT_LIMIT:
             new_ce, its = spsolve(M.tocsc(), rhs), 1
         else:
-            new_ce, its, _ = self.pc_salt.solve(M, rhs, ce.copy(), tol=1e-12)
+            new_ce, its, _ = self.pc_salt.solve(M, rhs, ce_coef.copy(), tol=1e-12)
         lin += its
         if not np.all(np.isfinite(new_ce)) or new_ce.min() <= 0:
-            self.solid.c = c_old
             raise StepFailed(f"the electrolyte is depleted (c_e min {np.nanmin(new_ce):.3g} mol/m^3)")
         # the salt's exact source is the charge imbalance (zero at convergence); compare against it
         salt1 = float(np.sum(m.eps * m.cell_volume_e * new_ce))
-        expected = dt * float(rhs_src.sum())
-        salt = abs(salt1 - salt0 - expected) / salt0
-        self.ce = new_ce
-        self.phi = phi
-        dsto = float(np.abs(self.solid.c - c_old).max() / self.cmax)
-        return StepInfo(self.voltage, newton, lin, charge, lith, salt, dsto)
+        salt = abs(salt1 - salt0 - dt * float(rhs_src.sum())) / salt0
+        return cs, new_ce, (charge, lith, salt), lin
 
     # -- fields for output ---------------------------------------------------------------------
     def reaction_current_density(self) -> np.ndarray:

@@ -54,6 +54,9 @@ class DischargeConfig:
         Largest stoichiometry change of a voxel per time step the step control aims at.
     dv_target_V : float
         Largest voltage change per time step the step control aims at, V.
+    coupling_target : float
+        Share of the current moving between faces from the step's first pass to its second
+        (:class:`~electrovox.solvers.echem.cell.StepInfo` ``coupling``) the control aims at.
     dt_initial_s : float
         First time step, s.
     dt_min_s : float
@@ -77,6 +80,7 @@ class DischargeConfig:
     frame_every: int = 10
     dsto_target: float = 0.02
     dv_target_V: float = 0.01
+    coupling_target: float = 0.1
     dt_initial_s: float = 1.0
     dt_min_s: float = 1e-3
     cutoff_tol_V: float = 2e-4
@@ -192,7 +196,15 @@ class DischargeSolver(TimeSolver):
             t_end = (self.step + k + 1) * self.config.output_interval_s
             self.interval = {"charge": 0.0, "lithium": 0.0, "salt": 0.0}
             while self.time < t_end * (1 - 1e-12) and not self.counters[3]:
-                self._substep(min(self.dt, t_end - self.time))
+                try:
+                    self._substep(min(self.dt, t_end - self.time))
+                except StepFailed:
+                    if self.counters[0] == 0:
+                        raise
+                    # no step of any length holds the current: the surfaces of the particles that
+                    # still react are saturated (i0 -> 0 as x -> 1) and the voltage collapses;
+                    # this is the end of the discharge, as the cut-off would be a moment later
+                    self.counters[3] = 2.0
 
     def _attempt(self, dt):
         snap = {k: v.copy() for k, v in self.model.state().items()}
@@ -244,9 +256,14 @@ class DischargeSolver(TimeSolver):
                 self.counters[3] = 1.0
             grow = min(cfg.dsto_target / max(info.max_dsto, 1e-12),
                        cfg.dv_target_V / max(abs(info.voltage_V - v_old), 1e-12) if np.isfinite(v_old) else 2.0)
-            if info.newton > 6:
-                grow = min(grow, 0.7)
-            self.dt = float(np.clip(dt * min(2.0, max(0.5, 0.9 * grow)), cfg.dt_min_s, cfg.output_interval_s))
+            # the passes' disagreement is the splitting's error estimate: keep it near coupling_target
+            grow = min(grow, cfg.coupling_target / max(info.coupling, 1e-12))
+            if info.newton > 6 * info.passes:
+                grow = min(grow, 0.7)       # hard steps: Newton struggles
+            factor = min(2.0, max(0.5, 0.9 * grow))
+            if dt < self.dt * (1 - 1e-9) and factor >= 1:
+                return          # a step shortened to land on an output time says nothing about the step size
+            self.dt = float(np.clip(dt * factor, cfg.dt_min_s, cfg.output_interval_s))
 
     def capacity_mAh_g(self) -> float:
         """Specific capacity passed so far, mAh/g of NMC811."""
@@ -311,6 +328,9 @@ class DischargeSolver(TimeSolver):
         write_bpx(folder.path / "params.json", self.p, force=True)
 
     def finished(self, history: dict) -> tuple | None:  # noqa: D102
+        if self.counters[3] == 2:
+            return True, ("the voltage collapsed at the cut-off's approach: the reacting surfaces are saturated "
+                          f"(x -> 1) at {self.model.voltage:.4f} V"), True
         if self.counters[3]:
             return True, f"cut-off {self.p.cell.lower_cutoff_V:g} V reached", True
         return None

@@ -59,7 +59,9 @@ def butler_volmer(eta, i0, T, alpha_a=0.5, alpha_c=0.5, r_film=0.0, tol=1e-12, m
     eta, i0, r = np.broadcast_arrays(np.asarray(eta, float), np.asarray(i0, float), np.asarray(r_film, float))
 
     def bv(x):
-        ea, ec = np.exp(alpha_a * f * x), np.exp(-alpha_c * f * x)
+        # exponents clipped at 300 (e^300 ~ 1e130): a Newton iterate far from the solution must
+        # not overflow to inf (the caller damps the step; the solution never gets there)
+        ea, ec = np.exp(np.minimum(alpha_a * f * x, 300.0)), np.exp(np.minimum(-alpha_c * f * x, 300.0))
         return i0 * (ea - ec), i0 * f * (alpha_a * ea + alpha_c * ec)
 
     i, d = bv(eta)

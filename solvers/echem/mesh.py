@@ -82,6 +82,10 @@ class Mesh:
         transport factor): the series resistance from the cell centres to the face.
     r_z_m : ndarray, shape (n_reaction,)
         Height of each reaction face above the current collector, m.
+    r_weight : ndarray, shape (n_reaction,)
+        Reaction area / geometric face area (eps of the electrolyte cell x ``area_factor``).
+    r_length_solid : ndarray, shape (n_reaction,)
+        Length of the active-material voxel normal to the face, m.
     cc_solid, cc_conductance : ndarray
         Solid unknowns of layer 0 and their conductance to the collector, S.
     li_electrolyte, li_area, li_half : ndarray
@@ -115,6 +119,8 @@ class Mesh:
     r_half_solid: np.ndarray
     r_half_electrolyte: np.ndarray
     r_z_m: np.ndarray
+    r_weight: np.ndarray
+    r_length_solid: np.ndarray
     cc_solid: np.ndarray
     cc_conductance: np.ndarray
     li_electrolyte: np.ndarray
@@ -252,6 +258,7 @@ def build_mesh(labels: np.ndarray, legend: dict, spacing_m, params, *, clogging:
 
     cell_vol = (dz * dy * dx)[:, None, None] * np.ones((1, ny, nx))
     s_faces, e_faces, rs, re, ra, rhs_, rhe, rz = ([], [], []), ([], [], []), [], [], [], [], [], []
+    rw, rh = [], []
     zc = np.concatenate([[0.0], np.cumsum(dz)])
     z_centres = 0.5 * (zc[:-1] + zc[1:])
     for axis in range(3):
@@ -277,6 +284,8 @@ def build_mesh(labels: np.ndarray, legend: dict, spacing_m, params, *, clogging:
             rs.append(solid_index[s_pos])
             re.append(electrolyte_index[e_pos])
             ra.append(area * eps[e_pos] * area_factor)
+            rw.append(eps[e_pos] * area_factor)
+            rh.append(h_s)
             rhs_.append(h_s / (2 * sigma[s_pos]))
             rhe.append(h_e / (2 * beta[e_pos]))
             rz.append(zc[p[0] + 1] if axis == 0 else z_centres[p[0]])
@@ -293,7 +302,7 @@ def build_mesh(labels: np.ndarray, legend: dict, spacing_m, params, *, clogging:
         am_volume=cell_vol[:nz][phase["am"]], am_mask=phase["am"],
         s_faces=tuple(cat(v) for v in s_faces), e_faces=tuple(cat(v) for v in e_faces),
         r_solid=cat(rs), r_electrolyte=cat(re), r_area=cat(ra), r_half_solid=cat(rhs_),
-        r_half_electrolyte=cat(rhe), r_z_m=cat(rz),
+        r_half_electrolyte=cat(rhe), r_z_m=cat(rz), r_weight=cat(rw), r_length_solid=cat(rh),
         cc_solid=cc, cc_conductance=cc_g,
         li_electrolyte=li, li_area=np.full(li.size, dy * dx), li_half=np.full(li.size, dz[-1] / 2 / beta[-1][
             electrolyte_index[-1] >= 0]),

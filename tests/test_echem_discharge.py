@@ -1,0 +1,208 @@
+"""The coupled discharge model: conservation, open circuit, the Ohmic limit, convergence, resume.
+
+References are independent of the model: conservation laws (charge, lithium, salt), the
+open-circuit potential fit, the project's own conduction solver (a separate finite-volume code with
+its own multigrid) for the IR drop, analytic series resistances, and the model's own results on
+refined grids and time steps (convergence).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from electrovox.solvers.echem.cell import CellModel
+from electrovox.solvers.echem.discharge import discharge
+from electrovox.solvers.echem.mesh import build_mesh
+from electrovox.solvers.echem.parameters import FARADAY, default_parameters
+
+LEGEND = {0: "pore", 1: "cbd", 2: "am"}
+
+
+def _blobs(shape, seed=0, am=0.45, cbd=0.1):
+    """A random three-phase structure (smoothed noise thresholded), z = 0 at the collector."""
+    rng = np.random.default_rng(seed)
+    f = ndimage.gaussian_filter(rng.random(shape), 1.5)
+    lab = np.where(f > np.quantile(f, 1 - am), 2, 0).astype(np.uint8)
+    g = ndimage.gaussian_filter(rng.random(shape), 1.0)
+    lab[(lab == 0) & (g > np.quantile(g, 1 - cbd / (1 - am)))] = 1
+    return lab
+
+
+def _model(lab, current_c_rate=0.5, params=None, h=0.5e-6, **kw):
+    p = params or default_parameters()
+    mesh = build_mesh(lab, LEGEND, (h, h, h), p, **kw)
+    mass_g = mesh.n_am * h ** 3 * p.positive.density_kg_m3 * 1e3
+    current = current_c_rate * p.positive.capacity_basis_mAh_g * 1e-3 * mass_g
+    return CellModel(mesh, p, current), p
+
+
+def test_charge_lithium_and_salt_are_conserved_every_step():
+    """Every step of a C/2 lithiation of a random three-phase structure: the reaction currents sum
+    to the applied current within 1e-8 (the issue's tolerance; Newton stops at 1e-10), lithium
+    in the solid grows by the integrated reaction current / F within 1e-9, and the salt in the
+    electrolyte is unchanged within 1e-9 (the linear solves' tolerance is 1e-12)."""
+    model, _ = _model(_blobs((16, 10, 10)))
+    li0 = model.solid.total()
+    for dt in (1.0, 2.0, 5.0, 10.0, 20.0):
+        info = model.step(dt)
+        assert info.charge_residual < 1e-8
+        assert info.lithium_residual < 1e-9
+        assert info.salt_residual < 1e-9
+    passed = model.current * (1 + 2 + 5 + 10 + 20) / FARADAY
+    assert model.solid.total() - li0 == pytest.approx(passed, rel=1e-8)
+
+
+def test_open_circuit_gives_the_ocp_and_no_current():
+    """At zero current the voltage is the OCP of the initial stoichiometry (to 1e-9 V), no face
+    carries current (|j| < 1e-9 A/m^2 against i0 ~ 2 A/m^2) and nothing moves (the electrolyte
+    within 1e-9 relative: the foil's residual current, < 1e-9 A/m^2, over 100 s)."""
+    model, p = _model(_blobs((12, 8, 8), seed=3), current_c_rate=0.0)
+    c0 = model.solid.c.copy()
+    info = model.step(100.0)
+    u0 = float(p.positive.ocp(p.positive.sto_min))
+    assert info.voltage_V == pytest.approx(u0, abs=1e-9)
+    assert np.abs(model.last_j).max() < 1e-9
+    assert np.abs(model.solid.c - c0).max() / p.positive.max_concentration_mol_m3 < 1e-12
+    assert np.abs(model.ce - p.electrolyte.initial_concentration_mol_m3).max() < 1e-6
+
+
+def test_ohmic_limit_against_the_conduction_solver():
+    """The IR drop of the electrolyte through a porous slab against the project's conduction solver.
+
+    Two layers of active material on the collector, above them pores with clogged CBD obstacles
+    (clogging "cbd": no Li+ transport, no reaction), then the separator in layers of the voxel
+    size.  With fast kinetics (rate constants x 1e6) and a near-ideal solid (sigma 1e6 S/m), the
+    first step's voltage (uniform concentration: no diffusion potential) is U - I R, R the
+    resistance from the active layers' top face to the Li foil: ``solve_conduction`` (its own
+    finite volumes and multigrid) on the pore voxels stacked with the separator's voxels
+    (conductivity kappa x transport efficiency).  Tolerance 2e-4 of the drop: the conduction
+    solver's flux balance (1e-6) and the residual kinetic overpotentials (~1e-5 of the drop).
+    """
+    from electrovox.solvers.transport.diffusion import solve_conduction
+
+    lab = _blobs((20, 12, 12), seed=5, am=0.0, cbd=0.3)
+    lab[:2] = 2
+    p = default_parameters().with_values({
+        "positive.rate_constant_mol_m2_s": default_parameters().positive.rate_constant_mol_m2_s * 1e6,
+        "counter.exchange_current_A_m2": default_parameters().counter.exchange_current_A_m2 * 1e6,
+        "positive.conductivity_S_m": 1e6, "positive.diffusivity_m2_s": 1e-3})
+    h = 0.5e-6
+    n_sep = int(round(p.separator.thickness_m / h))
+    model, _ = _model(lab, current_c_rate=2.0, params=p, h=h, clogging="cbd", separator_layers=n_sep)
+    info = model.step(1e-6)
+    kappa = float(p.electrolyte.conductivity(p.electrolyte.initial_concentration_mol_m3, p.cell.temperature_K))
+    sigma = np.concatenate([(lab[2:] == 0) * kappa,
+                            np.full((n_sep, 12, 12), kappa * p.separator.transport_efficiency)]).astype(float)
+    cond = solve_conduction(sigma, (0.5, 0.5, 0.5), axis="z")
+    area = 12 * 12 * h * h
+    resistance = sigma.shape[0] * h / (cond["sigma_eff"] * area)
+    drop = float(p.positive.ocp(p.positive.sto_min)) - info.voltage_V
+    assert drop == pytest.approx(model.current * resistance, rel=2e-4)
+
+
+def _lamellae(scale=1, ny=2, nz=10):
+    """NMC lamellae 3 um thick between 1 um pores, ``nz`` um tall, refined ``scale`` x by repetition."""
+    lab = np.zeros((nz, ny, 8), np.uint8)
+    lab[:, :, :3] = 2
+    lab[:, :, 5:] = 2
+    return np.repeat(np.repeat(np.repeat(lab, scale, 0), scale, 1), scale, 2)
+
+
+def test_time_step_convergence():
+    """Fixed steps of 240, 120, 60 and 30 s to the same time (1 h of C/2 on lamellae): the voltage
+    converges, each halving at least halving the change (first order at least; the two passes
+    per step make it nearer second), the last change below 0.1 mV."""
+    volts = []
+    for dt in (240.0, 120.0, 60.0, 30.0):
+        model, _ = _model(_lamellae(ny=1), h=1e-6)
+        for _ in range(int(3600 / dt)):
+            info = model.step(dt)
+        volts.append(info.voltage_V)
+    d = np.abs(np.diff(volts))
+    assert np.all(d[1:] < d[:-1] / 2), volts
+    assert d[-1] < 1e-4, volts
+
+
+def test_grid_convergence():
+    """Refining the same labels x2 and x4 (nearest) converges: the voltage half-way through the
+    discharge (140 mAh/g) changes at least 2 x less from 2x to 4x than from 1x to 2x (first order
+    at least; the surface concentration is taken at the face), and by less than 1 mV."""
+    volts = [discharge(_lamellae(s, ny=1, nz=4), {0: "pore", 2: "am"}, 1.0 / s, area_factor=1.0, output_rows=20,
+                       frames=1, max_intervals=10)["history"]["voltage_V"][-1] for s in (1, 2, 4)]
+    d1, d2 = abs(volts[1] - volts[0]), abs(volts[2] - volts[1])
+    assert d2 < d1 / 2, volts
+    assert d2 < 1e-3, volts
+
+
+def test_capacity_is_the_lithium_gained():
+    """The reported capacity equals the lithium the solid gained (c_max F (x - x0) V_am / mass),
+    to 1e-9: the capacity column counts the applied current, the solid counts the reactions.  The
+    run ends at the cut-off: within 0.2 mV, or (thin lamellae filling evenly) where the surface
+    saturates and the voltage collapses within a millisecond (within 10 mV above it)."""
+    r = discharge(_lamellae(), {0: "pore", 2: "am"}, 1.0, output_rows=20, frames=1)
+    p = r["params"]
+    gained = (r["history"]["mean_lithiation"][-1] - p.positive.sto_min) * p.positive.capacity_per_sto_mAh_g
+    assert r["capacity_mAh_g"] == pytest.approx(gained, rel=1e-9)
+    assert r["cutoff_reached"] and 3.5 - 2e-4 <= r["history"]["voltage_V"][-1] <= 3.51
+
+
+def test_cei_film_drop_matches_its_resistance():
+    """A uniform CEI film lowers the first step's voltage by j R_film (R = thickness / film
+    conductivity), to 1e-6 relative.  An active slab on the collector under pores reacts through
+    its top face only, with the same current density j = I / area on every face by symmetry, so
+    the kinetic and Ohmic drops are the same with and without the film and the difference is the
+    film's alone."""
+    lab = np.zeros((6, 3, 3), np.uint8)
+    lab[0] = 2
+    p = default_parameters()
+    v = {}
+    for mode in ("none", "uniform"):
+        pm = p.with_values({"cei.thickness_mode": mode})
+        r = discharge(lab, {0: "pore", 2: "am"}, 1.0, params=pm, area_factor=1.0, output_rows=100, frames=1,
+                      max_intervals=1)
+        v[mode] = r["history"]["voltage_V"][0]
+    thick = 0.5 * (p.cei.thickness_collector_m + p.cei.thickness_separator_m)
+    j = r["current_A"] / (3 * 3 * 1e-12)
+    assert v["none"] - v["uniform"] == pytest.approx(j * thick / p.cei.conductivity_S_m, rel=1e-6)
+
+
+def test_scenarios_order():
+    """The study's ordering on the same electrode: pristine > CEI > thick CEI in capacity, and CBD
+    clogging costs capacity against CEI alone (each a separate physical change)."""
+    lab = _blobs((16, 8, 8), seed=2)
+    kw = dict(output_rows=20, frames=1)
+    pristine = discharge(lab, LEGEND, 0.5, **kw)["capacity_mAh_g"]
+    cei = discharge(lab, LEGEND, 0.5, cei="gradient", **kw)["capacity_mAh_g"]
+    thick = discharge(lab, LEGEND, 0.5, cei="gradient", cei_scale=2.0, **kw)["capacity_mAh_g"]
+    clog = discharge(lab, LEGEND, 0.5, cei="gradient", clogging="cbd", **kw)["capacity_mAh_g"]
+    assert pristine > cei > thick
+    assert clog < cei
+
+
+def test_run_folder_resumes_to_the_identical_result(tmp_path):
+    """A run stopped after its first checkpoint and started again ends bit for bit where an
+    uninterrupted run ends; the folder holds the BPX parameters (read back equal)."""
+    from electrovox.solvers.echem.bpx import read_bpx
+
+    lab = _blobs((12, 8, 8), seed=4)
+    kw = dict(output_rows=20, frames=4)
+    ref = discharge(lab, LEGEND, 0.5, **kw)
+
+    class Stop(Exception):
+        pass
+
+    calls = [0]
+
+    def stop_after(frac, msg):
+        calls[0] += 1
+        if calls[0] == 8:
+            raise Stop
+
+    with pytest.raises(Stop):
+        discharge(lab, LEGEND, 0.5, run_dir=tmp_path / "run", progress=stop_after, **kw)
+    again = discharge(lab, LEGEND, 0.5, run_dir=tmp_path / "run", **kw)
+    for col in ("voltage_V", "capacity_mAh_g", "mean_lithiation"):
+        np.testing.assert_array_equal(again["history"][col], ref["history"][col])
+    assert read_bpx(tmp_path / "run" / "params.json") == ref["params"]
