@@ -20,12 +20,13 @@ def param_sets() -> dict:
     from electrovox.filters.image import params as image
     from electrovox.filters.quantify import params as quantify
     from electrovox.io import params as io
+    from electrovox.solvers.echem import params as echem
     from electrovox.solvers.flow import params as flow
     from electrovox.solvers.phantoms import params as phantoms
     from electrovox.solvers.transport import params as transport
     sets = [io.READ, phantoms.ELECTRODE, phantoms.CYCLING, phantoms.IMAGING, image.SEGMENT, image.IMAGE_STEP,
             image.RESAMPLE, image.CRACKS, quantify.QUANTIFY, quantify.COMPONENTS, quantify.REV,
-            transport.TORTUOSITY, transport.FLOW_TORTUOSITY, flow.PERMEABILITY]
+            transport.TORTUOSITY, transport.FLOW_TORTUOSITY, flow.PERMEABILITY, echem.DISCHARGE]
     return {ps.concept: ps for ps in sets}
 
 

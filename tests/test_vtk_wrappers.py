@@ -221,3 +221,39 @@ def test_phase_legend_and_readers_equal_the_core(electrode, tmp_path):
     ref = read_volume(path, spacing=(0.5, 0.5, 0.5), labels=True)
     assert np.array_equal(_arr(r.GetOutputDataObject(0), "labels"), ref.array)
     assert r.GetProgressText().startswith("EVX TIFF Stack Reader")
+
+
+def test_discharge_filter_equals_the_core(tmp_path):
+    """EVX Discharge serves the core's run: the curve, the frames at their times, the profiles."""
+    from electrovox.filters.vtk.discharge import DischargeFilter
+    from electrovox.io.vtk_image import volume_to_vtk
+    from electrovox.solvers.echem.discharge import discharge
+    from electrovox.volume import Volume
+
+    rng = np.random.default_rng(1)
+    lab = np.where(rng.random((8, 4, 4)) < 0.5, 2, 0).astype(np.uint8)
+    lab[:, :, 0] = 2
+    lab[-1] = 0
+    legend = {0: "pore", 2: "am"}
+    ref = discharge(lab, legend, 0.5, output_rows=20, frames=2)
+    src = volume_to_vtk(Volume.labels(lab, (0.5, 0.5, 0.5), legend))
+    f = DischargeFilter()
+    f.SetInputDataObject(0, src)
+    f.SetOutputRows(20)
+    f.SetFrames(2)
+    f.SetRunFolder(str(tmp_path / "run"))
+    f.UpdateInformation()
+    f.Update()
+    curve = f.GetOutputDataObject(1)
+    v = vtk_support.vtk_to_numpy(curve.GetColumnByName("voltage_V"))
+    np.testing.assert_array_equal(v, ref["history"]["voltage_V"])
+    times = f.time_steps()
+    assert times[0] == 0.0 and times[-1] == pytest.approx(ref["history"]["time_s"][-1])
+    f.UpdateTimeStep(times[-1])
+    img = f.GetOutputDataObject(0)
+    lith = _arr(img, "lithiation")
+    np.testing.assert_allclose(lith[lab == 2], ref["fields"]["lithiation"][lab == 2], rtol=1e-6)
+    prof = f.GetOutputDataObject(2)
+    np.testing.assert_allclose(vtk_support.vtk_to_numpy(prof.GetColumnByName("lithiation")),
+                               ref["profiles"]["lithiation"][-1], rtol=1e-12)
+    assert (tmp_path / "run" / "discharge.csv").is_file()

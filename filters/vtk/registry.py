@@ -5,12 +5,23 @@ ParaView's proxy definitions against this table and the parameter declarations. 
 without ParaView.
 """
 
-from electrovox.filters.vtk import flow, flow_tortuosity, image, phantoms, phase_legend, quantify, readers, transport
+from electrovox.filters.vtk import (
+    discharge,
+    flow,
+    flow_tortuosity,
+    image,
+    phantoms,
+    phase_legend,
+    quantify,
+    readers,
+    transport,
+)
 
 # name, VTK algorithm, menu (None: a reader), documentation, output views {port: view type}
 _IMAGE, _QUANT, _TRANS, _PHANT, _SRC = ("ElectroVox Image", "ElectroVox Quantify", "ElectroVox Transport",
                                         "ElectroVox Phantoms", "ElectroVox")
 _FLOW = "ElectroVox Flow"
+_ECHEM = "ElectroVox Electrochemistry"
 #: rows: (proxy name, VTK algorithm class, menu category or None for a reader, documentation,
 #: {output port: view type})
 PROXIES = [
@@ -60,6 +71,13 @@ PROXIES = [
      "pressure gradient), speed and pressure on the solved grid (streamlines, glyphs), output 1 a table of k (m^2, "
      "darcy), flow tortuosity, porosity and convergence per axis, output 2 the convergence history (k against "
      "steps). Solves once per change of its properties.", {1: "SpreadSheetView", 2: "XYChartView"}),
+    ("EVXDischarge", discharge.DischargeFilter, _ECHEM,
+     "3D microstructure-resolved discharge (lithiation) of an NMC811 | Li half cell at a C-rate to the cut-off: "
+     "Butler-Volmer on every active-material face, solid diffusion, concentrated-solution electrolyte in the "
+     "pores and the CBD's micro-pores, separator, CEI film and clogging scenarios. Output 0 the lithiation, "
+     "electrolyte concentration, potentials and reaction current at the animation time; output 1 the discharge "
+     "curve (voltage against capacity); output 2 the profiles along z at that time. Runs once per change of its "
+     "properties, into its Run Folder.", {1: "XYChartView", 2: "XYChartView"}),
     ("EVXCyclingTransform", phantoms.CyclingFilter, _PHANT,
      "Replays cycling damage on a label volume: crack volume grows by Crack growth (relative), the active "
      "material-CBD contact area drops by Contact loss (relative). The achieved changes are in the field data "
