@@ -43,7 +43,7 @@ from electrovox.errors import BadInput
 from electrovox.solvers.echem.kinetics import butler_volmer
 from electrovox.solvers.echem.mesh import Mesh
 from electrovox.solvers.echem.parameters import FARADAY, GAS_CONSTANT
-from electrovox.solvers.echem.solid import SolidDiffusion
+from electrovox.solvers.echem.solid import SolidDiffusion, conjugate_gradient
 
 __all__ = ["CellModel", "StepInfo", "StepFailed"]
 
@@ -102,23 +102,34 @@ class _Preconditioner:
     def reset(self):
         self.ml = None
 
+    def _v_cycle(self, r):
+        """One V-cycle from zero on ``r``.
+
+        pyamg's own preconditioner wraps the cycle in its ``solve``, which takes residual norms
+        (threaded BLAS calls, ~2 ms each on a loaded 2-core machine) around every cycle; its
+        private cycle is called directly where present.
+        """
+        cycle = getattr(self.ml, "_MultilevelSolver__solve", None)
+        if cycle is None:                               # pragma: no cover - another pyamg layout
+            return self.ml.aspreconditioner(cycle="V").matvec(r)
+        x = np.zeros_like(r)
+        cycle(0, x, r, "V")
+        return x
+
     def solve(self, a, b, x0, tol, maxiter=200):
         if a.shape[0] <= DIRECT_LIMIT:
             # small systems: a sparse LU is exact and faster than building and cycling a hierarchy
             return spsolve(a.tocsc(), b), 1, 0
         import pyamg
         if self.ml is None:
-            self.ml = pyamg.ruge_stuben_solver(a.tocsr(), max_coarse=500)
-        count = [0]
-
-        def cb(_x):
-            count[0] += 1
-
-        m = self.ml.aspreconditioner(cycle="V")
-        x, info = pyamg.krylov.cg(a, b, x0=x0, tol=tol, maxiter=maxiter, M=m, callback=cb)
-        if count[0] > 40:               # the hierarchy no longer fits the matrix: rebuild next time
+            # Ruge-Stuben: 4-5x fewer CG iterations than smoothed aggregation on these systems
+            # (conductances over five decades, weak Butler-Volmer coupling); levels down to a
+            # sparse-LU coarse grid of at most 500 unknowns
+            self.ml = pyamg.ruge_stuben_solver(a.tocsr(), max_coarse=500, max_levels=30, coarse_solver="splu")
+        x, its = conjugate_gradient(a, b, x0, tol, maxiter, precondition=self._v_cycle)
+        if its > 40:                    # the hierarchy no longer fits the matrix: rebuild next time
             self.ml = None
-        return x, count[0], info
+        return x, its, 0 if its < maxiter else its
 
 
 class CellModel:
