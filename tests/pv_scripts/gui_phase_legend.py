@@ -173,6 +173,35 @@ try:
         perm_table = columns(servermanager.Fetch(perm, idx=1))
         transport["permeability"] = {"table": perm_table, "progress_text": sorted(set(perm_events))[:3],
                                      "glyph_points": arrows.GetDataInformation().GetNumberOfPoints()}
+        # EVX Discharge in the GUI (1 um voxels, 1C): the animation steps through its frames, the
+        # voltage-capacity curve in a line chart
+        import numpy as _np
+        from paraview.simple import EVXDischarge, GetAnimationScene
+        from vtkmodules.util.numpy_support import vtk_to_numpy
+        dis = EVXDischarge(Input=el_src, ResampleTo=1.0, CRate=1.0)
+        dis_events = []
+        dis.GetClientSideObject().AddObserver(
+            "ProgressEvent", lambda obj, ev: dis_events.append(obj.GetProgressText()))
+        dis_chart = CreateView("XYChartView")
+        AssignViewToLayout(view=dis_chart, layout=tr_layout, hint=0)
+        curve = Show(OutputPort(dis, 1), dis_chart)
+        curve.UseIndexForXAxis = 0
+        curve.XArrayName = "capacity_mAh_g"
+        Render(dis_chart)
+        scene = GetAnimationScene()
+        scene.UpdateAnimationUsingDataTimeSteps()
+        dis_times = list(dis.TimestepValues)
+        dis_means = []
+        for t in dis_times:
+            scene.AnimationTime = t
+            frame = servermanager.Fetch(dis)
+            lith = vtk_to_numpy(frame.GetPointData().GetArray("lithiation"))
+            dis_means.append(float(_np.nanmean(lith)))
+        transport["discharge"] = {
+            "times": dis_times, "mean_lithiation": dis_means,
+            "capacity": float(frame.GetFieldData().GetAbstractArray("capacity_mAh_g").GetValue(0)),
+            "progress_text": sorted(set(dis_events))[:3],
+            "curve_rows": servermanager.Fetch(dis, idx=1).GetNumberOfRows()}
         SetActiveView(view)                 # back to the first tab (the test checks its phase colours)
         flow_table = servermanager.Fetch(flow)
         transport["flow"] = {"table": columns(flow_table),
