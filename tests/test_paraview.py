@@ -772,15 +772,18 @@ def test_gui_filters_menu_opens_over_the_view(gui_run):
 
 def test_gui_discharge(gui_run):
     """EVX Discharge in the GUI on the electrode (1 um voxels, 1C): the animation plays through its
-    frames, the mean lithiation rising at every frame (lithium only enters); the capacity equals the
-    numpy core's on the same labels (ParaView's string of a double: 1e-6); the progress text names
-    the filter; the discharge curve is in a chart."""
+    frames (times fixed up front over the nominal hour; after the cut-off the last frame holds), the
+    mean lithiation rising from frame to frame until then (lithium only enters); the capacity equals
+    the numpy core's on the same labels (ParaView's string of a double: 1e-6); the progress text
+    names the filter; the discharge curve is in a chart."""
     from electrovox.phases import DEFAULT_LEGEND
     from electrovox.solvers.echem.discharge import discharge
     d = gui_run["done"]["transport"]["discharge"]
     ref = discharge(gui_run["electrode"], DEFAULT_LEGEND, (0.5, 0.5, 0.5), c_rate=1.0, resample_um=1.0)
     assert len(d["times"]) >= 3
-    assert all(b > a for a, b in zip(d["mean_lithiation"], d["mean_lithiation"][1:], strict=False))
+    m = d["mean_lithiation"]
+    assert all(b >= a for a, b in zip(m, m[1:], strict=False)), m
+    assert len({round(x, 12) for x in m}) >= 3, m
     assert d["capacity"] == pytest.approx(ref["capacity_mAh_g"], rel=1e-6)
     assert d["curve_rows"] == len(ref["history"]["voltage_V"])
     assert any(t.startswith("EVX Discharge") for t in d["progress_text"]), d["progress_text"]
