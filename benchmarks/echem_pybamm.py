@@ -81,6 +81,28 @@ in either model, whatever the conductivity semantics) and 20 separator layers; a
 halved (2.5 um: 0.5 um voxels), which halves the separator-to-channel constriction that a 1D
 model cannot have.
 
+Sphere array (``--spheres``)
+----------------------------
+The issue's second case: one column of a simple-cubic array of voxelised NMC spheres (``SPHERES``:
+radius 5 voxels of 1 um on a 10 um period, so neighbours touch through necks of 12 voxel faces;
+10 x 10 voxels across, 4 periods = 40 um thick; pore the rest, legend {0: "pore", 2: "am"}).  The
+closed lateral faces are mirror planes through the contacts, so the column stands for the
+periodic array; the bottom spheres touch the current collector (16 % of its area).  The 1D
+fields of the BPX file come from the labels through the project's own tools
+(:func:`measure_spheres`): porosity and eps_s (voxel counts), ``transport_efficiency`` =
+porosity / tau = ``D_eff`` of :func:`electrovox.solvers.transport.diffusion.tortuosity` (pore,
+along z), and ``particle_radius_m`` R = 3 eps_s / a with a the NMC area per electrode volume from
+:func:`electrovox.filters.quantify.surfaces.surface_area` (Crofton; the box faces, mirror planes,
+left out).  R (6.1 um) exceeds the geometric 5 um: the necks remove area, so the DFN gets the
+reacting area right and its diffusion length a little long.  ElectroVox keeps its default
+``area_factor`` (measured true / counted area, 0.61 here), so its reacting area is the same a.
+Solid diffusion is the default 4e-15 m^2/s in both (spheres in both).  Rows: C/2 (the target:
+capacity within 2 %), 1C, PyBaMM with sigma_eff = the solid's measured transport efficiency x
+sigma (``conductivity_S_m``), PyBaMM with the geometric radius (its area then 3 eps_s / r), and
+D_s 1e-10 in both (solid diffusion out of play), and the same spheres on 2/3 um voxels (r 7.5 on a
+period of 15 voxels, 13,500 voxels; smaller necks, everything re-measured).  Writes ``results_spheres.json`` and
+``benchmarks/figures/echem_pybamm_spheres.png``.
+
 PyBaMM settings: 20 separator, 60 electrode and 30 particle finite volumes; IDAKLU, rtol = atol =
 1e-8; current c_rate x the file's nominal capacity; the 3.5 V cut-off as the stopping event.
 ElectroVox: ``area_factor`` 1 (planar voxel faces: the counted area is the true area),
@@ -94,7 +116,8 @@ own environment in a subprocess (never imported here): ``--pybamm-python``, else
 files.  Writes ``results.json``, the BPX files and every curve under ``--out`` (default
 ``$TMPDIR/evx-bench/echem_pybamm``: ``benchmarks/out`` is not git-ignored), the figure
 ``benchmarks/figures/echem_pybamm_lamellae.png``, and prints the table (``--markdown``: as the
-RESULTS.md section).
+RESULTS.md section).  ``--spheres``: the sphere array instead (about 7 minutes on 2 shared cores, 5 of them the
+2/3 um run).
 """
 
 from __future__ import annotations
@@ -115,6 +138,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = Path(tempfile.gettempdir()) / "evx-bench" / "echem_pybamm"
 FIGURE = HERE / "figures" / "echem_pybamm_lamellae.png"
+FIGURE_SPHERES = HERE / "figures" / "echem_pybamm_spheres.png"
 PYBAMM_PYTHON = os.environ.get("EVX_PYBAMM_PYTHON", "/tmp/pybamm-venv/bin/python")
 
 #: the lamellae: layers along z, NMC columns and period along x (voxels), voxel size (um);
@@ -130,6 +154,8 @@ STIFF = {"positive.conductivity_S_m": 100.0, "cbd.conductivity_S_m": 100.0}
 TAIL = 0.02
 OUTPUT_ROWS = 200
 VAR_PTS = {"x_s": 20, "x_p": 60, "r_p": 30}
+#: the sphere array (``--spheres``): lateral period p and sphere radius r (voxels), periods along z, voxel (um)
+SPHERES = {"p": 10, "r": 5.0, "cells": 4, "h_um": 1.0}
 
 # ------------------------------------------------------------------------------------------------
 # the PyBaMM side: run in PyBaMM's own interpreter (sys.argv: jobs.json, results.json)
@@ -153,6 +179,8 @@ WORKER = textwrap.dedent('''
             pv.update({"Initial concentration in positive electrode [mol.m-3]": sto_min * cmax})
         if job.get("electrode_bruggeman") is not None:
             pv.update({"Positive electrode Bruggeman coefficient (electrode)": job["electrode_bruggeman"]})
+        if job.get("conductivity_S_m") is not None:
+            pv.update({"Positive electrode conductivity [S.m-1]": job["conductivity_S_m"]})
         if job.get("area_scale") is not None:
             # more reacting area at the same eps_s and capacity: a = 3 eps_s / R with a smaller R
             pv.update({"Positive particle radius [m]": pv["Positive particle radius [m]"] / job["area_scale"]})
@@ -239,16 +267,22 @@ def parameters(geo: dict, changes: dict, c_rate: float):
     return p0.with_values(vals).check()
 
 
-def run_evx(geo: dict, P, **config) -> dict:
-    """One ElectroVox discharge of ``geo`` with the parameter set ``P``."""
+def run_evx(geo: dict, P, labels=None, area_factor=1.0, **config) -> dict:
+    """One ElectroVox discharge of ``geo`` (or of ``labels``, voxel geo["h_um"]) with the parameter set ``P``.
+
+    ``area_factor`` 1 (the lamellae's planar faces); None: measured from the labels (the default of
+    :func:`discharge`).
+    """
     from electrovox.solvers.echem.discharge import discharge
-    r = discharge(labels_of(geo), {0: "pore", 1: "cbd", 2: "am"}, geo["h_um"], params=P, area_factor=1.0,
+    lab = labels_of(geo) if labels is None else labels
+    r = discharge(lab, {0: "pore", 1: "cbd", 2: "am"}, geo["h_um"], params=P, area_factor=area_factor,
                   output_rows=config.pop("output_rows", OUTPUT_ROWS), frames=1,
                   clogging="cbd" if geo.get("segment") else "none", **config)
     h = r["history"]
     return {"capacity_mAh_g": r["capacity_mAh_g"], "cutoff_reached": r["cutoff_reached"], "steps": r["steps"],
             "wall_s": r["wall_s"], "reason": r["reason"], "voxels": r["voxels"],
-            "current_density_A_m2": r["current_A"] / (geo["nx"] * geo["h_um"] ** 2 * 1e-12),
+            "area_factor": r["area_factor"],
+            "current_density_A_m2": r["current_A"] / (lab.shape[1] * lab.shape[2] * geo["h_um"] ** 2 * 1e-12),
             "curve": {"time_s": np.asarray(h["time_s"], float), "voltage_V": np.asarray(h["voltage_V"], float),
                       "capacity_mAh_g": np.asarray(h["capacity_mAh_g"], float),
                       "ce_min": np.asarray(h["ce_min_mol_m3"], float),
@@ -355,9 +389,13 @@ def main(argv=None) -> int:
     ap.add_argument("--pybamm-python", default=PYBAMM_PYTHON, help="PyBaMM's interpreter (default %(default)s)")
     ap.add_argument("--no-figure", action="store_true", help="skip the figure")
     ap.add_argument("--markdown", action="store_true", help="print the table as the RESULTS.md section")
+    ap.add_argument("--spheres", action="store_true",
+                    help="run the sphere-array case instead of the lamellae (results_spheres.json, its figure)")
     args = ap.parse_args(argv)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
+    if args.spheres:
+        return main_spheres(args)
     from electrovox.solvers.echem.bpx import write_bpx
 
     def tag(name):
@@ -483,6 +521,198 @@ def markdown(res: dict) -> str:
                       f"Run {res['date']} on {res['machine']}.",
                       "Command: `.venv/bin/python benchmarks/echem_pybamm.py`", "", res["table"], "",
                       res["verdict"], "", "![discharge curves](figures/echem_pybamm_lamellae.png)"])
+
+
+# ------------------------------------------------------------------------------------------------
+# the second homogenised-limit case: a simple-cubic array of voxelised NMC spheres (--spheres)
+# ------------------------------------------------------------------------------------------------
+def sphere_labels(geo: dict) -> np.ndarray:
+    """One column of a simple-cubic sphere array, labels ``[z, y, x]``: NMC (2) spheres, pore (0) the rest.
+
+    A cell of ``p`` x ``p`` voxels laterally, ``cells`` periods along z; the sphere centres at
+    ((k + 1/2) p, p/2, p/2) (voxel centres at half-integers), a voxel NMC where its centre lies
+    within ``r`` voxels of a centre.  The closed lateral faces are mirror planes through the
+    contacts with the neighbouring columns; z = 0 (the current collector) and the top face are
+    mirror planes through the contacts along z.
+    """
+    p, r, n = geo["p"], geo["r"], geo["cells"]
+    z, y, x = np.meshgrid(np.arange(n * p) + 0.5, np.arange(p) + 0.5, np.arange(p) + 0.5, indexing="ij")
+    zc = (np.floor(z / p) + 0.5) * p
+    lab = np.zeros(z.shape, np.uint8)
+    for shift in (-p, 0, p):
+        lab[(x - p / 2) ** 2 + (y - p / 2) ** 2 + (z - zc - shift) ** 2 <= r * r] = 2
+    return lab
+
+
+def measure_spheres(geo: dict) -> dict:
+    """Porosity, eps_s, NMC area and pore (and NMC) transport efficiency from the labels, the project's tools."""
+    from electrovox.filters.quantify.surfaces import surface_area
+    from electrovox.solvers.transport.diffusion import tortuosity
+    lab = sphere_labels(geo)
+    h = geo["h_um"]
+    legend = {0: "pore", 2: "am"}
+    area_um2 = surface_area(lab == 2, h)                      # Crofton, the box faces (mirror planes) left out
+    a_per_m = area_um2 / (lab.size * h ** 3) * 1e6            # reacting area per electrode volume, 1/m
+    pore = tortuosity(lab, legend, h, axis="z", phases=("pore",))
+    solid = tortuosity(lab, legend, h, axis="z", phases=("am",))
+    eps_s = float(np.mean(lab == 2))
+    return {"shape": list(lab.shape), "porosity": float(np.mean(lab == 0)), "active_fraction": eps_s,
+            "area_um2": float(area_um2), "area_per_volume_1_m": float(a_per_m),
+            "particle_radius_m": 3 * eps_s / a_per_m,         # 3 eps_s / R = a
+            "geometric_radius_m": geo["r"] * h * 1e-6,
+            "transport_efficiency": float(pore["D_eff"]), "tau": float(pore["tau"]),
+            "solid_transport_efficiency": float(solid["D_eff"]), "solid_tau": float(solid["tau"]),
+            "nmc_contact_at_collector": float(np.mean(lab[0] == 2))}
+
+
+def sphere_parameters(geo: dict, meas: dict, changes: dict, c_rate: float):
+    """The default set with the measured 1D-surrogate geometry, the C-rate and ``changes`` (D_s: the default)."""
+    from electrovox.solvers.echem.parameters import default_parameters
+    p0 = default_parameters()
+    L = geo["cells"] * geo["p"] * geo["h_um"] * 1e-6
+    eps_s = meas["active_fraction"]
+    vals = {"positive.thickness_m": L, "positive.porosity": meas["porosity"], "positive.active_fraction": eps_s,
+            "positive.transport_efficiency": meas["transport_efficiency"],
+            "positive.particle_radius_m": meas["particle_radius_m"], "cell.c_rate": c_rate,
+            "cell.mass_loading_kg_m2": p0.positive.density_kg_m3 * eps_s * L / p0.cell.active_mass_fraction}
+    vals.update(changes)
+    return p0.with_values(vals).check()
+
+
+def main_spheres(args) -> int:
+    """The sphere array: measure, run both models, compare, write results and figure, print the table."""
+    from electrovox.solvers.echem.bpx import write_bpx
+    out = args.out
+    geo = SPHERES
+    # the same spheres on 2/3 um voxels (r 7.5 on a period of 15 voxels): the discretisation of both
+    fine = {**geo, "p": 3 * geo["p"] // 2, "r": 1.5 * geo["r"], "h_um": geo["h_um"] * 2 / 3}
+    meas = measure_spheres(geo)
+    meas_fine = measure_spheres(fine)
+    for m in (meas, meas_fine):
+        print("measured: " + ", ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}"
+                                       for k, v in m.items()), flush=True)
+    evx_runs = {"spheres C/2": (geo, 0.5, MATCHED), "spheres 1C": (geo, 1.0, MATCHED),
+                "spheres C/2, D_s 1e-10": (geo, 0.5, {**MATCHED, "positive.diffusivity_m2_s": D_SOLID}),
+                "spheres C/2, voxels 2/3 um": (fine, 0.5, MATCHED)}
+    sigma_eff = None
+    evx, bpx_files = {}, {}
+    for name, (g, rate, changes) in evx_runs.items():
+        m = meas if g is geo else meas_fine
+        P = sphere_parameters(g, m, changes, rate)
+        if g is geo:
+            sigma_eff = P.positive.conductivity_S_m * m["solid_transport_efficiency"]
+        bpx_files[name] = str(write_bpx(out / f"{''.join(c if c.isalnum() else '_' for c in name)}.bpx.json", P,
+                                        force=True))
+        print(f"ElectroVox: {name} ...", flush=True)
+        evx[name] = run_evx(g, P, labels=sphere_labels(g), area_factor=None)
+    py_runs = {name: (name, {}) for name in evx_runs}
+    py_runs["spheres C/2 | sigma"] = ("spheres C/2", {"conductivity_S_m": sigma_eff})
+    py_runs["spheres C/2 | geometric R"] = ("spheres C/2", {"area_scale": meas["particle_radius_m"]
+                                                           / meas["geometric_radius_m"]})
+    jobs = []
+    for name, (src, opts) in py_runs.items():
+        jobs.append({"name": name, "bpx": bpx_files[src], "c_rate": evx_runs[src][1], "var_pts": VAR_PTS,
+                     "tol": 1e-8, "out": str(out / f"pybamm_{''.join(c if c.isalnum() else '_' for c in name)}.npz"),
+                     **opts})
+    print(f"PyBaMM: {len(jobs)} runs ...", flush=True)
+    pyb = run_pybamm(jobs, out, args.pybamm_python)
+    table_rows = [
+        ("spheres C/2", "spheres C/2", "spheres C/2", True),
+        ("spheres 1C", "spheres 1C", "spheres 1C", False),
+        (f"spheres C/2; PyBaMM sigma_eff = TE_solid sigma ({sigma_eff:.3f} S/m)", "spheres C/2",
+         "spheres C/2 | sigma", False),
+        (f"spheres C/2; PyBaMM R = geometric radius {geo['r'] * geo['h_um']:g} um", "spheres C/2",
+         "spheres C/2 | geometric R", False),
+        ("spheres C/2, D_s 1e-10 (solid diffusion out of play)", "spheres C/2, D_s 1e-10",
+         "spheres C/2, D_s 1e-10", False),
+        ("spheres C/2, voxels 2/3 um (both re-measured)", "spheres C/2, voxels 2/3 um",
+         "spheres C/2, voxels 2/3 um", False),
+    ]
+    rows = []
+    for label, e_name, p_name, target in table_rows:
+        e, p = evx[e_name], pyb[p_name]
+        rows.append({"case": label, "evx_run": e_name, "pybamm_run": p_name, "target": target,
+                     "evx": e["capacity_mAh_g"], "pybamm": p["capacity_mAh_g"], **compare(e, p),
+                     "evx_wall_s": e["wall_s"], "evx_steps": e["steps"], "evx_voxels": e["voxels"],
+                     "pybamm_wall_s": p["wall_s"], "pybamm_solve_s": p["solve_s"],
+                     "i_evx_A_m2": e["current_density_A_m2"], "i_pybamm_A_m2": p["current_density_A_m2"]})
+    lines = ["| case | ElectroVox mAh/g | PyBaMM mAh/g | capacity diff | max dV mV | RMS dV mV | mean dV mV "
+             "| max dV at mAh/g | ElectroVox s (steps, voxels) | PyBaMM s (solve) |", "|" + "---|" * 10]
+    for r in rows:
+        name = f"**{r['case']}**" if r["target"] else r["case"]
+        lines.append(f"| {name} | {r['evx']:.2f} | {r['pybamm']:.2f} | {100 * r['capacity_rel']:+.3f} % "
+                     f"| {r['dv_max_mV']:.2f} | {r['dv_rms_mV']:.2f} | {r['dv_mean_mV']:+.2f} "
+                     f"| {r['dv_at_max_mAh_g']:.1f} | {r['evx_wall_s']:.1f} ({r['evx_steps']}, {r['evx_voxels']}) "
+                     f"| {r['pybamm_wall_s']:.1f} ({r['pybamm_solve_s']:.1f}) |")
+    table = "\n".join(lines)
+    head = rows[0]
+    ok = abs(head["capacity_rel"]) <= 0.02
+    verdict = (f"Target (bold row): capacity within 2 % {'met' if ok else 'NOT met'} "
+               f"({100 * head['capacity_rel']:+.3f} %); voltage (informative): max {head['dv_max_mV']:.2f} mV, "
+               f"RMS {head['dv_rms_mV']:.2f} mV.")
+    print()
+    print(table)
+    print()
+    print(verdict)
+    print("area factor (ElectroVox, measured): " + ", ".join(f"{k}: {v['area_factor']:.4f}" for k, v in evx.items()))
+    print("current densities (ElectroVox, PyBaMM) A/m^2: " + ", ".join(
+        f"{k}: {evx[k]['current_density_A_m2']:.4f}, {pyb[k]['current_density_A_m2']:.4f}" for k in evx))
+
+    def strip(d):
+        return {k: v for k, v in d.items() if k != "curve"}
+    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(), "geometry": geo,
+              "measured": meas, "measured_fine": meas_fine, "matched_changes": MATCHED, "rows": rows,
+              "sigma_eff_S_m": sigma_eff,
+              "evx": {k: strip(v) for k, v in evx.items()}, "pybamm": {k: strip(v) for k, v in pyb.items()},
+              "target": {"capacity": ok}, "verdict": verdict, "table": table}
+    (out / "results_spheres.json").write_text(json.dumps(result, indent=1, default=float))
+    for k, v in evx.items():
+        np.savez(out / f"evx_{''.join(c if c.isalnum() else '_' for c in k)}.npz", **v["curve"])
+    print(f"results: {out / 'results_spheres.json'}")
+    if not args.no_figure:
+        figure_spheres(evx, pyb, meas)
+        print(f"figure: {FIGURE_SPHERES}")
+    return 0
+
+
+def figure_spheres(evx: dict, pyb: dict, meas: dict) -> None:
+    """The sphere array's discharge curves (top) and voltage differences at matched capacity (bottom)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(7.5, 7.5), sharex=True, gridspec_kw={"height_ratios": [3, 1.6]})
+    for name, col in (("spheres C/2", "C0"), ("spheres 1C", "C3"), ("spheres C/2, D_s 1e-10", "C2")):
+        e, p = evx[name]["curve"], pyb[name]["curve"]
+        a1.plot(p["capacity_mAh_g"], p["voltage_V"], "-", color=col, lw=1.2, label=f"PyBaMM DFN, {name[8:]}")
+        a1.plot(e["capacity_mAh_g"][::2], e["voltage_V"][::2], "o", color=col, ms=3, mfc="none",
+                label=f"ElectroVox voxels, {name[8:]}")
+    for name, pname, col, ls in (("spheres C/2", "spheres C/2", "C0", "-"), ("spheres 1C", "spheres 1C", "C3", "-"),
+                                 ("spheres C/2, D_s 1e-10", "spheres C/2, D_s 1e-10", "C2", "-"),
+                                 ("spheres C/2, voxels 2/3 um", "spheres C/2, voxels 2/3 um", "C1", "-."),
+                                 ("spheres C/2", "spheres C/2 | sigma", "C0", "--"),
+                                 ("spheres C/2", "spheres C/2 | geometric R", "C0", ":")):
+        e, p = evx[name], pyb[pname]
+        q = e["curve"]["capacity_mAh_g"]
+        keep = (q > 0) & (q <= (1 - TAIL) * min(e["capacity_mAh_g"], p["capacity_mAh_g"]))
+        dv = 1e3 * (e["curve"]["voltage_V"][keep] - np.interp(q[keep], p["curve"]["capacity_mAh_g"],
+                                                               p["curve"]["voltage_V"]))
+        a2.plot(q[keep], dv, ls, color=col, lw=1.3, label=pname.replace(" | ", "; PyBaMM "))
+    a1.set_ylabel("voltage vs Li/Li+ (V)")
+    a1.set_ylim(3.45, 4.45)
+    a1.legend(fontsize=8, loc="lower left")
+    g = SPHERES
+    a1.set_title(f"NMC811 simple-cubic sphere array (r {g['r'] * g['h_um']:g} um, period {g['p'] * g['h_um']:g} um, "
+                 f"{g['cells'] * g['p'] * g['h_um']:g} um thick; porosity {meas['porosity']:.3f}, "
+                 f"TE {meas['transport_efficiency']:.3f}, R {meas['particle_radius_m'] * 1e6:.2f} um)\n"
+                 "against PyBaMM's DFN, one BPX file", fontsize=8.5)
+    a2.axhline(0, color="k", lw=0.5)
+    a2.set_ylabel("ElectroVox - PyBaMM (mV)")
+    a2.set_xlabel("capacity (mAh/g NMC811)")
+    a2.legend(fontsize=6.5, ncol=2, loc="best")
+    fig.tight_layout()
+    FIGURE_SPHERES.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(FIGURE_SPHERES, dpi=130)
+    plt.close(fig)
 
 
 if __name__ == "__main__":
