@@ -194,7 +194,10 @@ try:
         dis_means = []
         for t in dis_times:
             scene.AnimationTime = t
-            frame = servermanager.Fetch(dis)
+            # the frame the views show at this time: the algorithm's own output after an update at
+            # t (builtin session; servermanager.Fetch would update without a time: the first frame)
+            dis.UpdatePipeline(t)
+            frame = dis.GetClientSideObject().GetOutputDataObject(0)
             lith = vtk_to_numpy(frame.GetPointData().GetArray("lithiation"))
             dis_means.append(float(_np.nanmean(lith)))
         transport["discharge"] = {
