@@ -9,43 +9,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from electrovox.cli.common import add_common, add_input_options, num, read_input
 from electrovox.errors import BadInput
 from electrovox.io.params import READ
 from electrovox.progress import cli_bar
 from electrovox.solvers.echem.params import DISCHARGE
 
-#: discharge.csv: the contract's three columns first, then the diagnostics
-CURVE_COLUMNS = ("time_s", "voltage_V", "capacity_mAh_g", "mean_lithiation", "ocv_V", "overpotential_mV",
-                 "ce_min_mol_m3", "ce_max_mol_m3", "charge_residual", "lithium_residual", "salt_residual",
-                 "substeps", "newton_iterations", "linear_iterations")
-
-
-def _write_csv(path: Path, header: list[str], rows: np.ndarray) -> None:
-    from electrovox.io.atomic import atomic_output
-    with atomic_output(path, force=True) as tmp:
-        with open(tmp, "w") as f:
-            f.write(",".join(header) + "\n")
-            for row in rows:
-                f.write(",".join(repr(float(v)) for v in row) + "\n")
-
-
-def write_tables(outdir: Path, r: dict) -> None:
-    """``discharge.csv`` (the curve and per-interval diagnostics) and ``profiles.csv`` (z profiles)."""
-    h = r["history"]
-    _write_csv(outdir / "discharge.csv", list(CURVE_COLUMNS), np.column_stack([h[c] for c in CURVE_COLUMNS]))
-    pr = r["profiles"]
-    rows = [(t, z, li, ce) for k, t in enumerate(pr["time_s"])
-            for z, li, ce in zip(pr["z_um"], pr["lithiation"][k], pr["electrolyte_mol_m3"][k], strict=True)]
-    _write_csv(outdir / "profiles.csv", ["time_s", "z_um", "lithiation", "electrolyte_mol_m3"],
-               np.array(rows, dtype=float).reshape(-1, 4))
-
 
 def cmd_discharge(args) -> dict:
     """`electrovox discharge`: lithiate LABELS at a C-rate to the cut-off, the run in OUTDIR."""
-    from electrovox.solvers.echem.discharge import discharge
+    from electrovox.solvers.echem.discharge import discharge, write_tables
     kw = DISCHARGE.from_cli(args)
     params = None
     if args.params:

@@ -17,14 +17,13 @@ properties or of the input.  Outputs, all following ParaView's time (the frames'
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
 
 import numpy as np
-from vtkmodules.vtkCommonDataModel import vtkImageData, vtkTable
+from vtkmodules.vtkCommonDataModel import vtkTable
 
 from electrovox.filters.vtk.base import EVXAlgorithm
 from electrovox.filters.vtk.common import string_array
-from electrovox.filters.vtk.flow import _column
+from electrovox.filters.vtk.flow import _column, read_frame
 from electrovox.filters.vtk.phantoms import label_volume
 from electrovox.params import Param, ParamSet
 from electrovox.solvers.echem.params import DISCHARGE
@@ -45,20 +44,16 @@ class DischargeFilter(EVXAlgorithm):
     outputs = ("vtkImageData", "vtkTable", "vtkTable")
 
     def time_steps(self):  # noqa: D102
-        # the frames' times are fixed up front: every `frames`-th of the nominal duration 1/C h; a
-        # finished run's own times replace them (the run ends at the cut-off, before the nominal end)
+        # the frames' times are fixed up front (the core's schedule); a finished run's own times
+        # replace them (the run ends at the cut-off, before the nominal end)
         if self._result is not None:
             return list(self._result["times"])
+        from electrovox.solvers.echem.discharge import output_schedule
         p = self.checked_params()
-        rate = p["c_rate"] or 0.5
-        nominal = 3600.0 / rate
-        rows = p["output_rows"]
-        every = max(1, int(round(rows / max(p["frames"], 1))))
-        dt = nominal / rows * every
-        return [k * dt for k in range(int(rows // every) + 1)]
+        return output_schedule(p["c_rate"] or 0.5, p["output_rows"], p["frames"])[2]
 
     def compute(self, inputs):  # noqa: D102
-        from electrovox.solvers.echem.discharge import discharge
+        from electrovox.solvers.echem.discharge import discharge, write_tables
         from electrovox.solvers.run.folder import RunFolder
         p = self.checked_params()
         vol = label_volume(inputs[0])
@@ -72,8 +67,7 @@ class DischargeFilter(EVXAlgorithm):
             p[key] = p[key] or None
         r = discharge(vol.array, vol.legend, vol.spacing, params=params, run_dir=run_dir, progress=self.progress,
                       **p)
-        from electrovox.cli.discharge import write_tables
-        write_tables(Path(run_dir), r)
+        write_tables(run_dir, r)
         frames = RunFolder(run_dir, "run.json").frames()
         curve = vtkTable()
         for name, col in r["history"].items():
@@ -83,15 +77,7 @@ class DischargeFilter(EVXAlgorithm):
                 "summary": {k: r[k] for k in ("capacity_mAh_g", "mean_overpotential_mV", "cutoff_reached", "steps")}}
 
     def select_time(self, result, t):  # noqa: D102
-        from vtkmodules.vtkIOXML import vtkXMLImageDataReader
-        frames = result["frames"]
-        times = np.array(result["times"])
-        i = 0 if t is None else int(np.argmin(np.abs(times - t)))
-        reader = vtkXMLImageDataReader()
-        reader.SetFileName(str(frames[i].path))
-        reader.Update()
-        img = vtkImageData()
-        img.ShallowCopy(reader.GetOutput())
+        img, frame = read_frame(result["frames"], t)
         img.GetPointData().SetActiveScalars("lithiation")
         for k, v in result["summary"].items():
             img.GetFieldData().AddArray(string_array(k, [str(v)]))
@@ -100,7 +86,7 @@ class DischargeFilter(EVXAlgorithm):
         prof = vtkTable()
         if ptimes.size:
             # the profile row nearest the frame's time (rows are written at every output time)
-            k = int(np.argmin(np.abs(ptimes - times[i])))
+            k = int(np.argmin(np.abs(ptimes - frame.time_s)))
             prof.AddColumn(_column("z_um", pr["z_um"]))
             prof.AddColumn(_column("lithiation", pr["lithiation"][k]))
             prof.AddColumn(_column("electrolyte_mol_m3", pr["electrolyte_mol_m3"][k]))

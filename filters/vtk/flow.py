@@ -143,14 +143,19 @@ class RunFolderReader(EVXAlgorithm):
         return {"frames": frames, "history": table}
 
     def select_time(self, result, t):  # noqa: D102
-        from vtkmodules.vtkIOXML import vtkXMLImageDataReader
-        frames = result["frames"]
-        times = np.array([f.time_s for f in frames])
-        i = 0 if t is None else int(np.argmin(np.abs(times - t)))
-        reader = vtkXMLImageDataReader()
-        reader.SetFileName(str(frames[i].path))
-        reader.Update()
-        img = vtkImageData()
-        img.ShallowCopy(reader.GetOutput())
-        img.GetFieldData().AddArray(string_array("run_step", [str(frames[i].step)]))
+        img, frame = read_frame(result["frames"], t)
+        img.GetFieldData().AddArray(string_array("run_step", [str(frame.step)]))
         return [img, result["history"]]
+
+
+def read_frame(frames, t):
+    """The run-folder frame nearest time ``t`` (the first for None) as vtkImageData, and its Frame."""
+    from vtkmodules.vtkIOXML import vtkXMLImageDataReader
+    times = np.array([f.time_s for f in frames])
+    i = 0 if t is None else int(np.argmin(np.abs(times - t)))
+    reader = vtkXMLImageDataReader()
+    reader.SetFileName(str(frames[i].path))
+    reader.Update()
+    img = vtkImageData()
+    img.ShallowCopy(reader.GetOutput())
+    return img, frames[i]

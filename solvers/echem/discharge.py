@@ -31,7 +31,8 @@ from electrovox.solvers.echem.mesh import CLOGGING, build_mesh
 from electrovox.solvers.echem.parameters import CEI_MODES, EchemParameters, default_parameters
 from electrovox.solvers.run import TimeSolver
 
-__all__ = ["DischargeConfig", "DischargeSolver", "discharge", "cei_thickness", "surface_area_factor"]
+__all__ = ["DischargeConfig", "DischargeSolver", "discharge", "cei_thickness", "surface_area_factor",
+           "output_schedule", "write_tables"]
 
 
 @dataclass
@@ -346,6 +347,57 @@ class DischargeSolver(TimeSolver):
         return None
 
 
+def output_schedule(c_rate: float, output_rows: int, frames: int) -> tuple[float, int, list[float]]:
+    """The fixed output times of a run: (interval s, rows per frame, the frames' times in s).
+
+    ``output_rows`` history rows span the nominal duration 1 / ``c_rate`` h; a frame every
+    ``round(output_rows / frames)`` rows, from t = 0 (the run may end earlier, at the cut-off).
+
+    Examples
+    --------
+    >>> output_schedule(0.5, 100, 10)[:2]
+    (72.0, 10)
+    """
+    interval = 3600.0 / c_rate / output_rows
+    every = max(1, int(round(output_rows / max(frames, 1))))
+    return interval, every, [k * every * interval for k in range(output_rows // every + 1)]
+
+
+def write_tables(run_dir, r: dict) -> None:
+    """Write ``discharge.csv`` (the curve and per-interval diagnostics) and ``profiles.csv`` into ``run_dir``.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder.
+    r : dict
+        What :func:`discharge` returned.
+    """
+    from pathlib import Path
+
+    from electrovox.io.atomic import atomic_output
+
+    def write(path, header, rows):
+        with atomic_output(path, force=True) as tmp:
+            with open(tmp, "w") as f:
+                f.write(",".join(header) + "\n")
+                for row in rows:
+                    f.write(",".join(repr(float(v)) for v in row) + "\n")
+
+    h, pr = r["history"], r["profiles"]
+    write(Path(run_dir) / "discharge.csv", CURVE_COLUMNS, np.column_stack([h[c] for c in CURVE_COLUMNS]))
+    rows = [(t, z, li, ce) for k, t in enumerate(pr["time_s"])
+            for z, li, ce in zip(pr["z_um"], pr["lithiation"][k], pr["electrolyte_mol_m3"][k], strict=True)]
+    write(Path(run_dir) / "profiles.csv", ("time_s", "z_um", "lithiation", "electrolyte_mol_m3"),
+          np.array(rows, dtype=float).reshape(-1, 4))
+
+
+#: discharge.csv: the CLI contract's three columns first, then the diagnostics
+CURVE_COLUMNS = ("time_s", "voltage_V", "capacity_mAh_g", "mean_lithiation", "ocv_V", "overpotential_mV",
+                 "ce_min_mol_m3", "ce_max_mol_m3", "charge_residual", "lithium_residual", "salt_residual",
+                 "substeps", "newton_iterations", "linear_iterations")
+
+
 def _flat(params: EchemParameters) -> dict:
     return {name: value for name, value, _ in params.fields()}
 
@@ -441,9 +493,7 @@ def discharge(labels, legend: dict, spacing_um, *, params: EchemParameters | Non
             "crop the volume or use --resample-um with a larger voxel")
     am = np.isin(labels, [k for k, v in legend.items() if v == "am"])
     factor = surface_area_factor(am, sp) if area_factor is None else float(area_factor)
-    nominal_s = 3600.0 / p.cell.c_rate
-    interval = nominal_s / output_rows
-    frame_every = max(1, int(round(output_rows / max(frames, 1))))
+    interval, frame_every, _ = output_schedule(p.cell.c_rate, output_rows, frames)
     import hashlib
     digest = hashlib.sha256(np.ascontiguousarray(labels).tobytes()
                             + repr((labels.shape, sorted(legend.items()))).encode()).hexdigest()
@@ -476,7 +526,8 @@ def discharge(labels, legend: dict, spacing_um, *, params: EchemParameters | Non
         "cutoff_reached": bool(solver.counters[3]), "steps": int(solver.counters[0]),
         "newton_iterations": int(solver.counters[1]), "linear_iterations": int(solver.counters[2]),
         "wall_s": time.perf_counter() - t0, "current_A": solver.current_A, "active_mass_g": solver.mass_g,
-        "area_factor": factor, "voxels": int(labels.size), "voxel_um": list(sp), "clogging": clogging,
+        "area_factor": factor, "voxels": int(labels.size),
+        "unknowns": int(solver.mesh.n_solid + solver.mesh.n_electrolyte), "voxel_um": list(sp), "clogging": clogging,
         "cei": p.cei.thickness_mode, "cei_scale": p.cei.thickness_scale, "c_rate": p.cell.c_rate,
         "cutoff_V": p.cell.lower_cutoff_V,
         "history": {k: np.asarray(v) for k, v in h.items()},
