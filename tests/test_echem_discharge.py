@@ -40,7 +40,7 @@ def _model(lab, current_c_rate=0.5, params=None, h=0.5e-6, **kw):
 
 def test_charge_lithium_and_salt_are_conserved_every_step():
     """Every step of a C/2 lithiation of a random three-phase structure: the reaction currents sum
-    to the applied current within 1e-8 (the issue's tolerance; Newton stops at 1e-10), lithium
+    to the applied current within 1e-8 (the issue's tolerance; Newton stops at 1e-9), lithium
     in the solid grows by the integrated reaction current / F within 1e-9, and the salt in the
     electrolyte is unchanged within 1e-9 (the linear solves' tolerance is 1e-12)."""
     model, _ = _model(_blobs((16, 10, 10)))
@@ -100,6 +100,52 @@ def test_ohmic_limit_against_the_conduction_solver():
     resistance = sigma.shape[0] * h / (cond["sigma_eff"] * area)
     drop = float(p.positive.ocp(p.positive.sto_min)) - info.voltage_V
     assert drop == pytest.approx(model.current * resistance, rel=2e-4)
+
+
+def test_multigrid_path_matches_the_direct_solves(monkeypatch):
+    """The iterative path (CG with Ruge-Stuben AMG and the layer coarse space, used above 20 000
+    unknowns) against sparse LU on the same electrode, step by step: the voltage within 1e-8 V
+    (Newton stops once an update moves no potential by more than 1e-4 V, which leaves ~1e-9 V
+    under its quadratic convergence; 3e-11 V is measured), the concentrations within 1e-8
+    relative, and the conservation residuals below the issue's 1e-8 on the iterative path."""
+    from electrovox.solvers.echem import cell
+    lab = _blobs((40, 10, 10), seed=1)
+    direct, _ = _model(lab)
+    amg, _ = _model(lab)
+    for dt in (1.0, 5.0, 20.0, 40.0, 40.0):
+        monkeypatch.setattr(cell, "DIRECT_LIMIT", 20_000)
+        a = direct.step(dt)
+        monkeypatch.setattr(cell, "DIRECT_LIMIT", 0)
+        b = amg.step(dt)
+        assert b.voltage_V == pytest.approx(a.voltage_V, abs=1e-8)
+        assert max(b.charge_residual, b.lithium_residual, b.salt_residual) < 1e-8
+    assert np.abs(amg.solid.c - direct.solid.c).max() < 1e-8 * amg.cmax
+    assert np.abs(amg.ce - direct.ce).max() < 1e-8 * amg.ce0
+
+
+def test_layer_coarse_space_cuts_the_potential_iterations(monkeypatch):
+    """The per-layer, per-phase coarse correction removes the electrode's slow through-thickness
+    modes: on a 60-layer electrode the potential solve needs at most 3/4 of the CG iterations of
+    the V-cycle alone (7 against 12 measured; 11 against 21 on the 0.75 um sample)."""
+    from electrovox.solvers.echem import cell
+    monkeypatch.setattr(cell, "DIRECT_LIMIT", 0)
+    counts = {}
+    plain_cg = cell.conjugate_gradient
+
+    def counting_cg(a, b, x0, tol, maxiter=200, precondition=None):
+        x, k = plain_cg(a, b, x0, tol, maxiter, precondition)
+        if a.shape[0] == model.n:
+            counts.setdefault(key, []).append(k)
+        return x, k
+    monkeypatch.setattr(cell, "conjugate_gradient", counting_cg)
+    lab = _blobs((60, 12, 12), seed=1)
+    for key in ("layers", "plain"):
+        model, _ = _model(lab)
+        if key == "plain":
+            model.pc_potential.groups = None
+        for dt in (1.0, 5.0, 20.0, 40.0):
+            model.step(dt, passes=1)
+    assert sum(counts["layers"]) <= 0.75 * sum(counts["plain"]), counts
 
 
 def _lamellae(scale=1, ny=2, nz=10):

@@ -94,13 +94,35 @@ class StepInfo:
 
 
 class _Preconditioner:
-    """A pyamg hierarchy for a family of SPD matrices, rebuilt when it stops being good."""
+    """A pyamg hierarchy for a family of SPD matrices, rebuilt when it stops being good.
 
-    def __init__(self):
+    Parameters
+    ----------
+    groups : ndarray of int, shape (n,), optional
+        A coarse space of piecewise-constant vectors, one per group of unknowns (for the
+        potentials: one per z layer and phase).  Through-thickness modes are the slowest for the
+        algebraic multigrid here: the electrode is a transmission line along z, solid and
+        electrolyte coupled only through the reaction's (small) conductances, and Ruge-Stuben's
+        coarsening follows the strong conduction couplings inside each phase, so a potential
+        difference between the phases that varies slowly along z is damped by neither its
+        smoother nor its coarse grids.  An exact correction in the layer space, applied before
+        and after the V-cycle (a symmetric multiplicative two-level preconditioner), halves the
+        conjugate-gradient iterations on the sample (21 -> 11 at 0.75 um, 205 k unknowns, same
+        1e-4 reduction; finer xy blocks than whole layers gain < 10 % for a much larger coarse
+        matrix).
+    """
+
+    def __init__(self, groups=None):
         self.ml = None
+        self.groups = None
+        if groups is not None:
+            g = np.unique(np.asarray(groups), return_inverse=True)[1].ravel()
+            self.groups = sparse.csr_matrix((np.ones(g.size), (np.arange(g.size), g)))
+        self.coarse = None
 
     def reset(self):
         self.ml = None
+        self.coarse = None
 
     def _v_cycle(self, r):
         """One V-cycle from zero on ``r``.
@@ -116,6 +138,25 @@ class _Preconditioner:
         cycle(0, x, r, "V")
         return x
 
+    def _build_coarse(self, a):
+        """The layer-space operator Z^T A Z (Cholesky-factorised), A Z and Z^T."""
+        from scipy.linalg import cho_factor
+        z = self.groups
+        az = (a @ z).tocsr()
+        ac = (z.T @ az).toarray()
+        self.coarse = (cho_factor(ac), az, z.T.tocsr())
+
+    def _two_level(self, a):
+        """The preconditioner: layer correction, V-cycle on the rest, layer correction."""
+        from scipy.linalg import cho_solve
+        (cf, az, zt), z = self.coarse, self.groups
+
+        def apply(r):
+            y = cho_solve(cf, zt @ r)
+            x = z @ y + self._v_cycle(r - az @ y)
+            return x + z @ cho_solve(cf, zt @ (r - a @ x))
+        return apply
+
     def solve(self, a, b, x0, tol, maxiter=200):
         if a.shape[0] <= DIRECT_LIMIT:
             # small systems: a sparse LU is exact and faster than building and cycling a hierarchy
@@ -125,9 +166,21 @@ class _Preconditioner:
             # Ruge-Stuben: 4-5x fewer CG iterations than smoothed aggregation on these systems
             # (conductances over five decades, weak Butler-Volmer coupling); levels down to a
             # sparse-LU coarse grid of at most 500 unknowns
-            self.ml = pyamg.ruge_stuben_solver(a.tocsr(), max_coarse=500, max_levels=30, coarse_solver="splu")
-        x, its = conjugate_gradient(a, b, x0, tol, maxiter, precondition=self._v_cycle)
-        if its > 40:                    # the hierarchy no longer fits the matrix: rebuild next time
+            # one forward Gauss-Seidel sweep before and one backward after (the cycle stays
+            # symmetric): half pyamg's default two symmetric sweeps, 15-30 % less time per solve
+            # for 10 % more iterations (measured on the sample at 0.75 um)
+            self.ml = pyamg.ruge_stuben_solver(a.tocsr(), max_coarse=500, max_levels=30, coarse_solver="splu",
+                                               presmoother=("gauss_seidel", {"sweep": "forward"}),
+                                               postsmoother=("gauss_seidel", {"sweep": "backward"}))
+            self.coarse = None
+        precondition = self._v_cycle
+        if self.groups is not None:
+            # the layer space is exact for each matrix (cheap: one sparse product and a dense
+            # Cholesky of a few hundred unknowns), the hierarchy is reused
+            self._build_coarse(a)
+            precondition = self._two_level(a)
+        x, its = conjugate_gradient(a, b, x0, tol, maxiter, precondition=precondition)
+        if its > 25:                    # the hierarchy no longer fits the matrix: rebuild next time
             self.ml = None
         return x, its, 0 if its < maxiter else its
 
@@ -186,7 +239,11 @@ class CellModel:
         self.phi = np.zeros(self.n)
         self.phi[:ns] = u0
         self.phi[self.cc] = u0
-        self.pc_potential = _Preconditioner()
+        # potentials: one coarse vector per z layer and phase (the collector node with the solid)
+        sz = np.nonzero(m.solid_index >= 0)[0][np.argsort(m.solid_index[m.solid_index >= 0], kind="stable")]
+        ez = np.nonzero(m.electrolyte_index >= 0)[0][np.argsort(m.electrolyte_index[m.electrolyte_index >= 0],
+                                                                 kind="stable")]
+        self.pc_potential = _Preconditioner(np.concatenate([2 * sz, 2 * ez + 1, [0]]))
         self.pc_salt = _Preconditioner()
         self.last_j = np.zeros(nr)
 
@@ -255,7 +312,7 @@ class CellModel:
         out[self.cc] -= i.sum()
         return out
 
-    def _potentials(self, ce, cs, dt=0.0, j_prev=None, x0=None, tol=1e-10, max_newton=25):
+    def _potentials(self, ce, cs, dt=0.0, j_prev=None, x0=None, tol=1e-9, dx_tol=1e-4, max_newton=25):
         m, p = self.mesh, self.p
         ns = m.n_solid
         a, b, kappa, _, _, kd = self._electrolyte_faces(ce)
@@ -315,9 +372,12 @@ class CellModel:
             q = m.r_area * j
             # converged: the charge balances of the positive electrode and of the Li foil hold to
             # `tol` of the current and the last Newton update moved no potential by more than
-            # 1e-7 V (a row-wise residual norm has a rounding floor of ~1e-7 x the current here)
+            # `dx_tol` (a row-wise residual norm has a rounding floor of ~1e-7 x the current here).
+            # Newton converges quadratically here: after an update of 1e-6 V the next one is
+            # ~1e-12 V (measured on the sample), so an iterate reached by an update below 1e-5 V
+            # is within ~1e-9 V of the solution (the 1e-4 linear tolerance's share included)
             err = max(abs(q.sum() + self.current), abs(float(np.sum(m.li_area * jl)) - self.current)) / scale
-            if err <= tol and last_dx <= 1e-7:
+            if err <= tol and last_dx <= dx_tol:
                 return x, j, jl, it - 1, lin, err
             res = self._conduction_residual(x, kappa) + const
             np.add.at(res, m.r_solid, q)
@@ -352,13 +412,17 @@ class CellModel:
         ce, cs = ce0, cs0
         newton = lin = 0
         j_prev, phi, moved = None, None, 0.0
-        for _ in range(passes):
-            phi, j, jl, nn, nl, _ = self._potentials(ce, cs, dt, j_prev, phi)
+        for k in range(passes):
+            # the passes before the last only seed the next one (its start and its R_cap
+            # linearisation): they stop at 1e-6 of the current; the last meets the full tolerance
+            last = k == passes - 1
+            phi, j, jl, nn, nl, _ = self._potentials(ce, cs, dt, j_prev, phi, tol=1e-9 if last else 1e-3,
+                                                     dx_tol=1e-4 if last else 0.05)
             newton += nn
             lin += nl
             self.solid.c = cs0.copy()
             try:
-                cs, ce, stats, nl = self._transport(dt, phi, j, jl, ce0, cs0, ce)
+                cs, ce, stats, nl = self._transport(dt, phi, j, jl, ce0, cs0, ce, exact=last)
             finally:
                 self.solid.c = cs0
             lin += nl
@@ -376,10 +440,12 @@ class CellModel:
         """The current the coupling tolerance is relative to, A (applied, or the faces' at rest)."""
         return abs(self.current) if self.current else max(float(np.sum(self.mesh.r_area * np.abs(j))), 1e-30)
 
-    def _transport(self, dt, phi, j, jl, ce0, cs0, ce_coef):
+    def _transport(self, dt, phi, j, jl, ce0, cs0, ce_coef, exact=True):
         """Solid and salt over ``dt`` from (cs0, ce0) with the reaction currents ``j``, ``jl``.
 
         The salt's coefficients (D, t+, kappa, thermodynamic factor) are taken at ``ce_coef``.
+        ``exact=False`` (the passes before the last, whose concentrations only set the next pass's
+        coefficients) solves to 1e-8 (solid) and 1e-6 (salt) instead of 1e-13 and 1e-12.
 
         Returns
         -------
@@ -398,7 +464,7 @@ class CellModel:
         src = np.zeros(m.n_am)
         np.add.at(src, self.r_am, -q / FARADAY)
         li_before = self.solid.total()
-        lin = self.solid.step_source(dt, src)
+        lin = self.solid.step_source(dt, src, tol=1e-13 if exact else 1e-8)
         cs = self.solid.c
         if not np.all(np.isfinite(cs)):
             raise StepFailed("the solid concentration became non-finite")
@@ -426,7 +492,7 @@ class CellModel:
         if ne <= DIRECT_LIMIT:
             new_ce, its = spsolve(M.tocsc(), rhs), 1
         else:
-            new_ce, its, _ = self.pc_salt.solve(M, rhs, ce_coef.copy(), tol=1e-12)
+            new_ce, its, _ = self.pc_salt.solve(M, rhs, ce_coef.copy(), tol=1e-12 if exact else 1e-6)
         lin += its
         if not np.all(np.isfinite(new_ce)) or new_ce.min() <= 0:
             raise StepFailed(f"the electrolyte is depleted (c_e min {np.nanmin(new_ce):.3g} mol/m^3)")
