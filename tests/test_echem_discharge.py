@@ -125,8 +125,10 @@ def test_multigrid_path_matches_the_direct_solves(monkeypatch):
 
 def test_layer_coarse_space_cuts_the_potential_iterations(monkeypatch):
     """The per-layer, per-phase coarse correction removes the electrode's slow through-thickness
-    modes: on a 60-layer electrode the potential solve needs at most 3/4 of the CG iterations of
-    the V-cycle alone (7 against 12 measured; 11 against 21 on the 0.75 um sample)."""
+    modes: on two 100-layer electrodes the potential solves need at most 0.7 of the CG iterations
+    of the V-cycle alone (0.43 measured; 11 against 21 per solve on the 0.75 um sample).  The
+    V-cycle alone varies by +-30 % between equivalent matrices (Ruge-Stuben's C/F split breaks
+    the ties of a uniform grid by rounding), hence two structures and the margin."""
     from electrovox.solvers.echem import cell
     monkeypatch.setattr(cell, "DIRECT_LIMIT", 0)
     counts = {}
@@ -138,14 +140,15 @@ def test_layer_coarse_space_cuts_the_potential_iterations(monkeypatch):
             counts.setdefault(key, []).append(k)
         return x, k
     monkeypatch.setattr(cell, "conjugate_gradient", counting_cg)
-    lab = _blobs((60, 12, 12), seed=1)
-    for key in ("layers", "plain"):
-        model, _ = _model(lab)
-        if key == "plain":
-            model.pc_potential.groups = None
-        for dt in (1.0, 5.0, 20.0, 40.0):
-            model.step(dt, passes=1)
-    assert sum(counts["layers"]) <= 0.75 * sum(counts["plain"]), counts
+    for seed in (1, 2):
+        lab = _blobs((100, 8, 8), seed=seed)
+        for key in ("layers", "plain"):
+            model, _ = _model(lab)
+            if key == "plain":
+                model.pc_potential.groups = None
+            for dt in (1.0, 5.0, 20.0, 40.0):
+                model.step(dt, passes=1)
+    assert sum(counts["layers"]) <= 0.7 * sum(counts["plain"]), counts
 
 
 def _lamellae(scale=1, ny=2, nz=10):
