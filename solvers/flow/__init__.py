@@ -6,5 +6,7 @@
 - :mod:`~electrovox.solvers.flow.lbm`: sparse (numba) and dense (numpy reference) lattices;
 - :mod:`~electrovox.solvers.flow.permeability`: :class:`FlowConfig`, :class:`FlowSolver` (a
   :class:`~electrovox.solvers.run.solver.TimeSolver`) and :func:`permeability`, the entry point;
-- :mod:`~electrovox.solvers.flow.params`: the parameters as the CLI and ParaView show them.
+- :mod:`~electrovox.solvers.flow.params`: the parameters as the CLI and ParaView show them;
+- :mod:`~electrovox.solvers.flow.twophase`: the colour-gradient two-fluid lattice (electrolyte
+  displacing air; the core of the impregnation model, issue #24, in progress).
 """
