@@ -83,3 +83,43 @@ def test_mass_is_conserved_in_a_porous_medium():
     assert np.allclose(m.masses(), m0, rtol=1e-12, atol=0)
     zc1 = np.nansum(m.field(m.r.sum(0), 0.0) * z) / m0[0]
     assert zc1 < zc0 - 0.1
+
+
+def _contour(phi):
+    """Points of the phi = 0 contour of a 2D field (linear interpolation along rows and columns)."""
+    pts = []
+    for axis in (0, 1):
+        a = phi if axis == 0 else phi.T
+        s = a[:-1] * a[1:]
+        i, j = np.nonzero(np.isfinite(s) & (s < 0))
+        t = a[i, j] / (a[i, j] - a[i + 1, j])
+        pts += [(i + t, j)] if axis == 0 else [(j, i + t)]
+    return np.concatenate([np.stack(p, axis=1) for p in pts])
+
+
+@pytest.mark.parametrize("theta", [30.0, 60.0, 90.0, 120.0, 150.0])
+def test_static_contact_angle(theta):
+    """A drop (a cylinder cap, quasi-2D) on a flat wall set to theta keeps theta within 3 degrees
+    (the issue's tolerance) after 4000 steps: the angle from a circle fitted to the phi = 0
+    contour more than 3 nodes above the wall (the wall midway between the solid layer and the
+    first fluid node, halfway bounce-back).  The drop starts as the cap of theta with the area of
+    a half disc of radius 20; a wetting condition with a bias drifts away from it (the geometric
+    correction without the tangential-magnitude fix held 145 degrees at 150)."""
+    nz, nx, r0 = 60, 160, 20.0
+    fluid = np.ones((nz, 1, nx), bool)
+    fluid[0] = False
+    th = np.radians(theta)
+    rc = np.sqrt(np.pi * r0 ** 2 / 2 / (th - np.sin(th) * np.cos(th)))    # cap of the same area
+    zc = 0.5 - rc * np.cos(th)
+    z, x = np.mgrid[:nz, :nx]
+    d = np.sqrt((z - zc) ** 2 + (x - nx / 2) ** 2)
+    m = ColourGradient(fluid, np.tanh((rc - d) / 1.5)[:, None, :], contact_deg=theta,
+                       amplitude=1e-2, nu_electrolyte=0.05, nu_air=0.05)
+    m.step(4000)
+    p = _contour(m.phase_field()[:, 0, :])
+    p = p[p[:, 0] > 3.0]
+    # algebraic circle fit: z^2 + x^2 = 2 a z + 2 b x + c
+    sol = np.linalg.lstsq(np.c_[2 * p[:, 0], 2 * p[:, 1], np.ones(len(p))], (p ** 2).sum(1), rcond=None)[0]
+    radius = np.sqrt(sol[2] + sol[0] ** 2 + sol[1] ** 2)
+    measured = np.degrees(np.arccos(np.clip((0.5 - sol[0]) / radius, -1, 1)))
+    assert measured == pytest.approx(theta, abs=3.0)
