@@ -154,3 +154,25 @@ def test_washburn_filling_of_a_slit(nu):
     sol = solve_ivp(lambda t, y: [k / (nu[0] * y[0] + nu[1] * (big_l - y[0]))], (2500, 30000), [l0], rtol=1e-8)
     expected = sol.y[0][-1]
     assert l1 - l0 == pytest.approx(expected - l0, rel=0.10), (l0, l1, expected)
+
+
+def test_a_small_trapped_bubble_keeps_its_volume():
+    """An air bubble of radius 4 nodes (8 across, the size of the trapped pockets in a pore
+    network) in electrolyte beside a wetting wall, viscosity ratio 5: from step 1000 (the
+    interface relaxed) to step 5000 the air within 2 nodes of its rim (the bubble with its
+    interface) stays within 1 % (the issue's tolerance; -0.17 % measured), so the bubble neither dissolves into the
+    electrolyte nor is compressed away (its Laplace pressure changes the air density by ~3e-3)."""
+    n, radius = 20, 4.0
+    z, y, x = np.mgrid[:n, :n, :n]
+    d = np.sqrt((z - 10) ** 2 + (y - 10) ** 2 + (x - 10) ** 2)
+    fluid = np.ones((n, n, n), bool)
+    fluid[:, :, 0] = False
+    # a sharp start: all the air in the bubble (a tanh profile leaves 1e-4-level air everywhere)
+    m = ColourGradient(fluid, np.where(d < radius + 0.5, -1.0, 1.0), contact_deg=30.0, amplitude=1e-2,
+                       nu_electrolyte=0.1, nu_air=0.02)
+    near = (d < radius + 2)[fluid]
+    volumes = []
+    for steps in (1000, 4000):
+        m.step(steps)
+        volumes.append(((1 - m.phi) / 2)[near].sum())
+    assert volumes[1] == pytest.approx(volumes[0], rel=0.01), volumes
