@@ -289,6 +289,32 @@ def run_evx(geo: dict, P, labels=None, area_factor=1.0, **config) -> dict:
                       "ce_max": np.asarray(h["ce_max_mol_m3"], float)}}
 
 
+def comparison_table(table_rows, evx: dict, pyb: dict) -> tuple[list, str]:
+    """Rows comparing the ElectroVox and PyBaMM runs named in ``table_rows``, and their Markdown table.
+
+    ``table_rows``: (label, ElectroVox run, PyBaMM run, is-a-target row) tuples; ``evx`` and
+    ``pyb``: run name -> result dict.  Target rows are printed in bold.
+    """
+    rows = []
+    for label, e_name, p_name, target in table_rows:
+        e, p = evx[e_name], pyb[p_name]
+        rows.append({"case": label, "evx_run": e_name, "pybamm_run": p_name, "target": target,
+                     "evx": e["capacity_mAh_g"], "pybamm": p["capacity_mAh_g"], **compare(e, p),
+                     "evx_wall_s": e["wall_s"], "evx_steps": e["steps"], "evx_voxels": e["voxels"],
+                     "pybamm_wall_s": p["wall_s"], "pybamm_solve_s": p["solve_s"],
+                     "i_evx_A_m2": e["current_density_A_m2"], "i_pybamm_A_m2": p["current_density_A_m2"]})
+    lines = ["| case | ElectroVox mAh/g | PyBaMM mAh/g | capacity diff | max dV mV | RMS dV mV | mean dV mV "
+             "| max dV at mAh/g | ElectroVox s (steps, voxels) | PyBaMM s (solve) |", "|" + "---|" * 10]
+    for r in rows:
+        name = f"**{r['case']}**" if r["target"] else r["case"]
+        lines.append(f"| {name} | {r['evx']:.2f} | {r['pybamm']:.2f} | {100 * r['capacity_rel']:+.3f} % "
+                     f"| {r['dv_max_mV']:.2f} | {r['dv_rms_mV']:.2f} | {r['dv_mean_mV']:+.2f} "
+                     f"| {r['dv_at_max_mAh_g']:.1f} | {r['evx_wall_s']:.1f} ({r['evx_steps']}, {r['evx_voxels']}) "
+                     f"| {r['pybamm_wall_s']:.1f} ({r['pybamm_solve_s']:.1f}) |")
+    table = "\n".join(lines)
+    return rows, table
+
+
 def compare(evx: dict, ref: dict) -> dict:
     """Capacity and voltage differences of ``evx`` against ``ref`` at matched capacity."""
     ce, cr = evx["capacity_mAh_g"], ref["capacity_mAh_g"]
@@ -417,23 +443,7 @@ def main(argv=None) -> int:
     print(f"PyBaMM: {len(jobs)} runs ...", flush=True)
     pyb = run_pybamm(jobs, out, args.pybamm_python)
 
-    rows = []
-    for label, e_name, p_name, target in table_rows:
-        e, p = evx[e_name], pyb[p_name]
-        rows.append({"case": label, "evx_run": e_name, "pybamm_run": p_name, "target": target,
-                     "evx": e["capacity_mAh_g"], "pybamm": p["capacity_mAh_g"], **compare(e, p),
-                     "evx_wall_s": e["wall_s"], "evx_steps": e["steps"], "evx_voxels": e["voxels"],
-                     "pybamm_wall_s": p["wall_s"], "pybamm_solve_s": p["solve_s"],
-                     "i_evx_A_m2": e["current_density_A_m2"], "i_pybamm_A_m2": p["current_density_A_m2"]})
-    lines = ["| case | ElectroVox mAh/g | PyBaMM mAh/g | capacity diff | max dV mV | RMS dV mV | mean dV mV "
-             "| max dV at mAh/g | ElectroVox s (steps, voxels) | PyBaMM s (solve) |", "|" + "---|" * 10]
-    for r in rows:
-        name = f"**{r['case']}**" if r["target"] else r["case"]
-        lines.append(f"| {name} | {r['evx']:.2f} | {r['pybamm']:.2f} | {100 * r['capacity_rel']:+.3f} % "
-                     f"| {r['dv_max_mV']:.2f} | {r['dv_rms_mV']:.2f} | {r['dv_mean_mV']:+.2f} "
-                     f"| {r['dv_at_max_mAh_g']:.1f} | {r['evx_wall_s']:.1f} ({r['evx_steps']}, {r['evx_voxels']}) "
-                     f"| {r['pybamm_wall_s']:.1f} ({r['pybamm_solve_s']:.1f}) |")
-    table = "\n".join(lines)
+    rows, table = comparison_table(table_rows, evx, pyb)
     targets = [r for r in rows if r["target"]]
     ok_v = all(r["dv_max_mV"] <= 2.0 for r in targets)
     ok_c = all(abs(r["capacity_rel"]) <= 0.005 for r in targets)
@@ -628,23 +638,7 @@ def main_spheres(args) -> int:
         ("spheres C/2, voxels 2/3 um (both re-measured)", "spheres C/2, voxels 2/3 um",
          "spheres C/2, voxels 2/3 um", False),
     ]
-    rows = []
-    for label, e_name, p_name, target in table_rows:
-        e, p = evx[e_name], pyb[p_name]
-        rows.append({"case": label, "evx_run": e_name, "pybamm_run": p_name, "target": target,
-                     "evx": e["capacity_mAh_g"], "pybamm": p["capacity_mAh_g"], **compare(e, p),
-                     "evx_wall_s": e["wall_s"], "evx_steps": e["steps"], "evx_voxels": e["voxels"],
-                     "pybamm_wall_s": p["wall_s"], "pybamm_solve_s": p["solve_s"],
-                     "i_evx_A_m2": e["current_density_A_m2"], "i_pybamm_A_m2": p["current_density_A_m2"]})
-    lines = ["| case | ElectroVox mAh/g | PyBaMM mAh/g | capacity diff | max dV mV | RMS dV mV | mean dV mV "
-             "| max dV at mAh/g | ElectroVox s (steps, voxels) | PyBaMM s (solve) |", "|" + "---|" * 10]
-    for r in rows:
-        name = f"**{r['case']}**" if r["target"] else r["case"]
-        lines.append(f"| {name} | {r['evx']:.2f} | {r['pybamm']:.2f} | {100 * r['capacity_rel']:+.3f} % "
-                     f"| {r['dv_max_mV']:.2f} | {r['dv_rms_mV']:.2f} | {r['dv_mean_mV']:+.2f} "
-                     f"| {r['dv_at_max_mAh_g']:.1f} | {r['evx_wall_s']:.1f} ({r['evx_steps']}, {r['evx_voxels']}) "
-                     f"| {r['pybamm_wall_s']:.1f} ({r['pybamm_solve_s']:.1f}) |")
-    table = "\n".join(lines)
+    rows, table = comparison_table(table_rows, evx, pyb)
     head = rows[0]
     ok = abs(head["capacity_rel"]) <= 0.02
     verdict = (f"Target (bold row): capacity within 2 % {'met' if ok else 'NOT met'} "
