@@ -6,6 +6,8 @@
 - :mod:`~electrovox.cli.quantify`: ``quantify``, ``compare``, ``rev``;
 - :mod:`~electrovox.cli.transport`: ``tortuosity``, ``flow-tortuosity``;
 - :mod:`~electrovox.cli.flow`: ``permeability``;
+- :mod:`~electrovox.cli.impregnate`: ``impregnate`` (electrolyte filling over time);
+- :mod:`~electrovox.cli.discharge`: ``discharge``;
 - :mod:`~electrovox.cli.echem`: ``params show | export | check`` (the discharge model's parameters);
 - :mod:`~electrovox.cli.common`: helpers shared by all of them.
 

@@ -10,6 +10,7 @@ from electrovox.filters.vtk import (
     flow,
     flow_tortuosity,
     image,
+    impregnation,
     phantoms,
     phase_legend,
     quantify,
@@ -71,6 +72,13 @@ PROXIES = [
      "pressure gradient), speed and pressure on the solved grid (streamlines, glyphs), output 1 a table of k (m^2, "
      "darcy), flow tortuosity, porosity and convergence per axis, output 2 the convergence history (k against "
      "steps). Solves once per change of its properties.", {1: "SpreadSheetView", 2: "XYChartView"}),
+    ("EVXImpregnation", impregnation.ImpregnationFilter, _FLOW,
+     "Electrolyte impregnation over time (two-phase colour-gradient lattice Boltzmann): the electrolyte enters the "
+     "pores from the separator face (top) and displaces the air by capillarity, a contact angle per solid phase, "
+     "the air leaving through the collector face or trapped. Output 0 the electrolyte fraction and pressure at the "
+     "animation time (a contour at 0.5 is the front); output 1 the saturation against time (s and capillary "
+     "time) for a line chart; output 2 the air pockets left at the end. Runs once per change of its properties, "
+     "into its Run Folder.", {1: "XYChartView", 2: "SpreadSheetView"}),
     ("EVXDischarge", discharge.DischargeFilter, _ECHEM,
      "3D microstructure-resolved discharge (lithiation) of an NMC811 | Li half cell at a C-rate to the cut-off: "
      "Butler-Volmer on every active-material face, solid diffusion, concentrated-solution electrolyte in the "

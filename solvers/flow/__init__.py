@@ -8,5 +8,7 @@
   :class:`~electrovox.solvers.run.solver.TimeSolver`) and :func:`permeability`, the entry point;
 - :mod:`~electrovox.solvers.flow.params`: the parameters as the CLI and ParaView show them;
 - :mod:`~electrovox.solvers.flow.twophase`: the colour-gradient two-fluid lattice (electrolyte
-  displacing air; the core of the impregnation model, issue #24, in progress).
+  displacing air);
+- :mod:`~electrovox.solvers.flow.impregnation`: the impregnation set-up, time scaling,
+  :class:`ImpregnationSolver` and :func:`impregnate`, the entry point (issue #24, in progress).
 """

@@ -30,3 +30,29 @@ PERMEABILITY = ParamSet("permeability", [
     Param("lateral", "choice", "periodic", "Faces parallel to the flow: periodic, or closed by walls.",
           choices=("periodic", "walls"), advanced=True),
 ])
+
+IMPREGNATION = ParamSet("impregnation", [
+    Param("contact_angle", "str", "am=30,cbd=20", "Contact angle of each solid phase through the electrolyte, "
+          "degrees, as phase=angle pairs: am, cbd, collector (the foil when the outlet is closed; default 45), "
+          "other (any other solid; default 90). Phases not given keep their defaults (am 30, cbd 20: assumed, "
+          "an electrolyte that wets the oxide and the carbon).", label="Contact Angles", metavar="PHASE=DEG,..."),
+    Param("viscosity_ratio", "float", 20.0, "Electrolyte over air dynamic viscosity (the real pair is ~170; the "
+          "saturation curve converges in it: docs/impregnation.md).", range=(1.0, 200.0), metavar="M"),
+    Param("outlet", "choice", "open", "Collector face: open (the air leaves there; the study's set-up and vacuum "
+          "filling) or closed (the foil is solid: the air leaves counter-current through the separator face or "
+          "stays trapped).", choices=("open", "closed"), cli="", label="Air Outlet"),
+    Param("resample_um", "float", None, "Cubic voxel size to resample the labels to first (the steps to fill grow "
+          "as the voxels along z squared over the pore size in voxels); default: none, or the largest voxel size "
+          "when the voxels are anisotropic (0 in ParaView).", unit="um", label="Resample To", pv_default=0.0,
+          range=(0.0, None), metavar="V"),
+    Param("max_steps", "int", None, "Lattice step cap; default: three times the Darcy filling estimate (at least "
+          "20 000). ParaView: 20 000 (its frames' times are then known before the run, for the animation); 0 "
+          "there means automatic.", label="Max Steps", pv_default=20_000, range=(0, None), metavar="N"),
+    Param("frames", "int", 20, "3D frames over the run (plus the first and the last).", range=(1, 10_000),
+          advanced=True),
+    Param("electrolyte_viscosity_Pa_s", "float", 3e-3, "Electrolyte dynamic viscosity, Pa s (a carbonate electrolyte).",
+          label="Electrolyte Viscosity", range=(1e-5, 10.0), cli="electrolyte-viscosity",
+          advanced=True),
+    Param("surface_tension_N_m", "float", 0.035, "Electrolyte-air surface tension, N/m (a carbonate electrolyte).",
+          label="Surface Tension", range=(1e-4, 1.0), cli="surface-tension", advanced=True),
+])
