@@ -141,3 +141,22 @@ def atomic_output(path, force: bool = False):
     except BaseException:
         _remove(tmp)
         raise
+
+
+def write_csv(path, header, rows) -> None:
+    """Write a CSV table atomically (replacing an existing file): a header line, then one line per row.
+
+    Parameters
+    ----------
+    path : str or Path
+        The output file.
+    header : sequence of str
+        Column names.
+    rows : iterable of sequences
+        The rows' values, written with ``str`` (give ``repr(float(v))`` for full precision).
+    """
+    with atomic_output(path, force=True) as tmp:
+        with open(tmp, "w") as f:
+            f.write(",".join(header) + "\n")
+            for row in rows:
+                f.write(",".join(str(v) for v in row) + "\n")

@@ -31,3 +31,24 @@ def run_cli(*args, cwd=None, check=None):
     if check is not None:
         assert r.returncode == check, f"exit {r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr}"
     return r
+
+
+def kill_after_first_checkpoint(cli_args, run_dir, timeout=300):
+    """Start ``electrovox *cli_args`` and SIGKILL it once ``run_dir/checkpoint.npz`` appears.
+
+    Returns whether the run was still unfinished when killed (no ``result.json``): the resume
+    tests need a real interruption.
+    """
+    import signal
+    import time
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    p = subprocess.Popen([sys.executable, "-m", "electrovox", *map(str, cli_args)], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not (Path(run_dir) / "checkpoint.npz").exists() and p.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    if p.poll() is None:
+        p.send_signal(signal.SIGKILL)
+    p.wait()
+    return not (Path(run_dir) / "result.json").exists()

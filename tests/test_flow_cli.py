@@ -8,15 +8,10 @@ uninterrupted run of the same input (resume).
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
-from conftest import ROOT, run_cli
+from conftest import kill_after_first_checkpoint, run_cli
 
 from electrovox.io import write_volume
 from electrovox.volume import Volume
@@ -81,17 +76,8 @@ def test_killed_run_resumes_to_the_same_result(tmp_path):
             "--tol", "1e-12", "--max-steps", "8000"]
     ref = json.loads(run_cli(*args, "--run-dir", tmp_path / "ref", "--out", tmp_path / "ref.vti", check=0).stdout)
     run_dir = tmp_path / "killed"
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    p = subprocess.Popen([sys.executable, "-m", "electrovox", *args, "--run-dir", str(run_dir)], env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (run_dir / "checkpoint.npz").exists() and p.poll() is None:
-        time.sleep(0.05)
-    time.sleep(0.3)
-    if p.poll() is None:
-        p.send_signal(signal.SIGKILL)
-    p.wait()
-    assert not (run_dir / "result.json").exists(), "the run finished before it could be killed: make it longer"
+    assert kill_after_first_checkpoint([*args, "--run-dir", run_dir], run_dir, timeout=120), \
+        "the run finished before it could be killed: make it longer"
     res = json.loads(run_cli(*args, "--run-dir", run_dir, "--out", tmp_path / "resumed.vti", check=0).stdout)
     assert res["permeability_m2"] == ref["permeability_m2"] and res["steps"] == ref["steps"]
     from vtkmodules.util.numpy_support import vtk_to_numpy

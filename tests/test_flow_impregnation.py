@@ -12,15 +12,10 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
-from conftest import ROOT, run_cli
+from conftest import kill_after_first_checkpoint, run_cli
 
 from electrovox.io import write_volume
 from electrovox.solvers.flow.impregnation import ImpregnationConfig, ImpregnationSolver, air_clusters
@@ -219,17 +214,8 @@ def test_killed_impregnation_resumes_to_the_same_result(electrode, tmp_path):
     ref_dir = tmp_path / "ref"
     ref = json.loads(run_cli(*[a if a is not None else ref_dir for a in args], check=0).stdout)
     run_dir = tmp_path / "killed"
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    p = subprocess.Popen([sys.executable, "-m", "electrovox", *[a if a is not None else str(run_dir) for a in args]],
-                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not (run_dir / "checkpoint.npz").exists() and p.poll() is None:
-        time.sleep(0.05)
-    time.sleep(0.3)
-    if p.poll() is None:
-        p.send_signal(signal.SIGKILL)
-    p.wait()
-    assert not (run_dir / "result.json").exists(), "the run finished before it could be killed: make it longer"
+    assert kill_after_first_checkpoint([a if a is not None else run_dir for a in args], run_dir), \
+        "the run finished before it could be killed: make it longer"
     res = json.loads(run_cli(*[a if a is not None else run_dir for a in args], check=0).stdout)
     assert res["final_saturation"] == ref["final_saturation"] and res["steps"] == ref["steps"]
     assert (run_dir / "saturation.csv").read_text() == (ref_dir / "saturation.csv").read_text()

@@ -375,14 +375,10 @@ def write_tables(run_dir, r: dict) -> None:
     """
     from pathlib import Path
 
-    from electrovox.io.atomic import atomic_output
+    from electrovox.io.atomic import write_csv
 
     def write(path, header, rows):
-        with atomic_output(path, force=True) as tmp:
-            with open(tmp, "w") as f:
-                f.write(",".join(header) + "\n")
-                for row in rows:
-                    f.write(",".join(repr(float(v)) for v in row) + "\n")
+        write_csv(path, header, ([repr(float(v)) for v in row] for row in rows))
 
     h, pr = r["history"], r["profiles"]
     write(Path(run_dir) / "discharge.csv", CURVE_COLUMNS, np.column_stack([h[c] for c in CURVE_COLUMNS]))

@@ -47,6 +47,7 @@ import numpy as np
 from scipy import ndimage
 
 from electrovox.errors import BadInput
+from electrovox.solvers.flow.permeability import config_from
 from electrovox.solvers.flow.twophase import ColourGradient
 from electrovox.solvers.run.solver import TimeSolver
 
@@ -428,11 +429,7 @@ def frame_times(spacing_um, *, max_steps: int, frames: int = 20, resample_um: fl
 
 def impregnation_config_from(**kw) -> ImpregnationConfig:
     """An :class:`ImpregnationConfig` from keywords, unknown ones refused with their names."""
-    names = {f.name for f in dataclasses.fields(ImpregnationConfig)}
-    bad = sorted(set(kw) - names)
-    if bad:
-        raise BadInput(", ".join(bad), "not an impregnation parameter", f"use some of {', '.join(sorted(names))}")
-    return ImpregnationConfig(**kw)
+    return config_from(ImpregnationConfig, "an impregnation", **kw)
 
 
 def parse_contact_angles(text) -> dict:
@@ -588,14 +585,7 @@ def write_tables(run_dir, r: dict) -> None:
     """
     from pathlib import Path
 
-    from electrovox.io.atomic import atomic_output
-
-    def write(path, header, rows):
-        with atomic_output(path, force=True) as tmp:
-            with open(tmp, "w") as f:
-                f.write(",".join(header) + "\n")
-                for row in rows:
-                    f.write(",".join(str(v) for v in row) + "\n")
+    from electrovox.io.atomic import write_csv as write
 
     h = r["history"]
     write(Path(run_dir) / "saturation.csv", SATURATION_COLUMNS,

@@ -313,13 +313,27 @@ class FlowSolver(TimeSolver):
         self.updates = int(state["updates"])
 
 
-def flow_config_from(**kw) -> FlowConfig:
-    """A :class:`FlowConfig` from keywords, unknown ones refused with their names."""
-    names = {f.name for f in dataclasses.fields(FlowConfig)}
+def config_from(cls, what: str, **kw):
+    """A config dataclass ``cls`` from keywords, unknown ones refused with their names.
+
+    Parameters
+    ----------
+    cls : dataclass type
+    what : str
+        How errors name it ("a flow").
+    **kw
+        Its fields.
+    """
+    names = {f.name for f in dataclasses.fields(cls)}
     bad = sorted(set(kw) - names)
     if bad:
-        raise BadInput(", ".join(bad), "not a flow parameter", f"use some of {', '.join(sorted(names))}")
-    return FlowConfig(**kw)
+        raise BadInput(", ".join(bad), f"not {what} parameter", f"use some of {', '.join(sorted(names))}")
+    return cls(**kw)
+
+
+def flow_config_from(**kw) -> FlowConfig:
+    """A :class:`FlowConfig` from keywords, unknown ones refused with their names."""
+    return config_from(FlowConfig, "a flow", **kw)
 
 
 def permeability(labels, legend: dict, spacing, axis: str = "z", *, fluid=("pore", "crack"),
