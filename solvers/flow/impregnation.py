@@ -47,7 +47,7 @@ import numpy as np
 from scipy import ndimage
 
 from electrovox.errors import BadInput
-from electrovox.solvers.flow.permeability import config_from
+from electrovox.solvers.flow.permeability import config_from, cubic_labels
 from electrovox.solvers.flow.twophase import ColourGradient
 from electrovox.solvers.run.solver import TimeSolver
 
@@ -504,13 +504,7 @@ def impregnate(labels, legend: dict, spacing_um, *, resample_um: float | None = 
         speed of the filled depth until half the final saturation.
     """
     t0 = time.perf_counter()
-    labels = np.asarray(labels)
-    sp = tuple(float(s) for s in (spacing_um if np.ndim(spacing_um) else (spacing_um,) * 3))
-    if resample_um is None and max(sp) - min(sp) > 1e-9 * max(sp):
-        resample_um = max(sp)
-    if resample_um is not None:
-        from electrovox.filters.image.resample import resample_labels
-        labels, sp, _ = resample_labels(labels, sp, float(resample_um))
+    labels, sp = cubic_labels(labels, spacing_um, resample_um)
     angles = parse_contact_angles(contact_angle)
     max_steps = config.pop("max_steps", None)
     config.setdefault("voxel_m", sp[0] * 1e-6)

@@ -313,6 +313,28 @@ class FlowSolver(TimeSolver):
         self.updates = int(state["updates"])
 
 
+def cubic_labels(labels, spacing, resample_um=None):
+    """The labels on cubic voxels (majority resampling where needed).
+
+    To ``resample_um`` when given, else to the largest voxel size when the voxels are
+    anisotropic, else unchanged.
+
+    Returns
+    -------
+    labels : ndarray, shape (nz, ny, nx)
+    spacing : tuple of 3 float
+        The (cubic) voxel size, um.
+    """
+    labels = np.asarray(labels)
+    sp = tuple(float(s) for s in (spacing if np.ndim(spacing) else (spacing,) * 3))
+    if resample_um is None and max(sp) - min(sp) > 1e-9 * max(sp):
+        resample_um = max(sp)
+    if resample_um is not None:
+        from electrovox.filters.image.resample import resample_labels
+        labels, sp, _ = resample_labels(labels, sp, float(resample_um))
+    return labels, sp
+
+
 def config_from(cls, what: str, **kw):
     """A config dataclass ``cls`` from keywords, unknown ones refused with their names.
 
@@ -388,13 +410,7 @@ def permeability(labels, legend: dict, spacing, axis: str = "z", *, fluid=("pore
     t0 = time.perf_counter()
     if axis not in AXES:
         raise BadInput("axis", f"{axis!r} is not x, y or z", "give axis='x', 'y' or 'z'")
-    labels = np.asarray(labels)
-    sp = tuple(float(s) for s in (spacing if np.ndim(spacing) else (spacing,) * 3))
-    if resample_um is None and max(sp) - min(sp) > 1e-9 * max(sp):
-        resample_um = max(sp)
-    if resample_um is not None:
-        from electrovox.filters.image.resample import resample_labels
-        labels, sp, _ = resample_labels(labels, sp, float(resample_um))
+    labels, sp = cubic_labels(labels, spacing, resample_um)
     names = {i: n for i, n in legend.items()}
     unknown = [f for f in fluid if f not in names.values()]
     if len(unknown) == len(tuple(fluid)):
