@@ -230,3 +230,19 @@ def test_refuses_labels_without_pores(tmp_path):
     write_volume(path, Volume.labels(np.full((6, 4, 4), 2, np.uint8), (1.0, 1.0, 1.0), LEGEND))
     r = run_cli("impregnate", path, tmp_path / "o", check=2)
     assert "solid.nc" in r.stderr and "Fix:" in r.stderr
+
+
+def test_refuses_a_lattice_that_cannot_fit_in_memory(electrode, tmp_path, monkeypatch):
+    """With the memory the machine has made tiny, the run is refused before it starts, the message
+    naming the file's labels and the fix (a coarser resampling)."""
+    import electrovox.memory
+    from electrovox.errors import BadInput
+    from electrovox.io import read_volume
+    from electrovox.solvers.flow.impregnation import impregnate
+    d, path = electrode
+    vol = read_volume(path)
+    monkeypatch.setattr(electrovox.memory, "available_bytes", lambda: 1000)
+    with pytest.raises(BadInput, match="resample-um"):
+        impregnate(vol.array, vol.legend, vol.spacing, run_dir=tmp_path / "r")
+    assert not (tmp_path / "r").exists()
+

@@ -505,6 +505,13 @@ def impregnate(labels, legend: dict, spacing_um, *, resample_um: float | None = 
     """
     t0 = time.perf_counter()
     labels, sp = cubic_labels(labels, spacing_um, resample_um)
+    from electrovox.memory import require
+    n_pore = int(np.isin(labels, [i for i, n in legend.items() if n in ("pore", "crack")]).sum())
+    # four float64 population sets (two colours, two time levels), the link table (int32), phase
+    # field, density, wall data, and the checkpoint's copy of the state: ~1.2 kB per fluid node
+    require(1200.0 * n_pore + 40.0 * labels.size, "labels",
+            f"a two-phase lattice of {n_pore:,} fluid voxels ({labels.shape[2]} x {labels.shape[1]} x "
+            f"{labels.shape[0]} at {sp[0]:g} um)", "give a coarser --resample-um or a smaller sub-volume")
     angles = parse_contact_angles(contact_angle)
     max_steps = config.pop("max_steps", None)
     config.setdefault("voxel_m", sp[0] * 1e-6)
