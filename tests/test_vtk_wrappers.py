@@ -257,3 +257,35 @@ def test_discharge_filter_equals_the_core(tmp_path):
     np.testing.assert_allclose(vtk_support.vtk_to_numpy(prof.GetColumnByName("lithiation")),
                                ref["profiles"]["lithiation"][-1], rtol=1e-12)
     assert (tmp_path / "run" / "discharge.csv").is_file()
+
+
+def test_impregnation_filter_equals_the_core(tmp_path):
+    """EVX Impregnation serves the core's run: the saturation curve equal, the frames' times the
+    ones announced before the run (from the step cap), the last frame's electrolyte fraction equal
+    to the core's final field."""
+    from electrovox.filters.vtk.impregnation import ImpregnationFilter
+    from electrovox.io.vtk_image import volume_to_vtk
+    from electrovox.solvers.flow.impregnation import impregnate
+    from electrovox.volume import Volume
+
+    lab = np.full((12, 1, 8), 2, np.uint8)
+    lab[:, :, 2:6] = 0
+    legend = {0: "pore", 2: "am"}
+    ref = impregnate(lab, legend, 1.0, max_steps=2000, frames=4)
+    f = ImpregnationFilter()
+    f.SetInputDataObject(0, volume_to_vtk(Volume.labels(lab, (1.0, 1.0, 1.0), legend)))
+    f.SetMaxSteps(2000)
+    f.SetFrames(4)
+    f.SetRunFolder(str(tmp_path / "run"))
+    f.UpdateInformation()
+    announced = f.time_steps()
+    f.Update()
+    sat = vtk_support.vtk_to_numpy(f.GetOutputDataObject(1).GetColumnByName("saturation"))
+    np.testing.assert_array_equal(sat, ref["history"]["saturation"])
+    times = f.time_steps()
+    assert len(times) >= 5 and times == pytest.approx(announced, rel=1e-12)
+    f.UpdateTimeStep(times[-1])
+    e = _arr(f.GetOutputDataObject(0), "electrolyte_fraction")
+    np.testing.assert_allclose(e[lab == 0], ref["electrolyte_fraction"][lab == 0], rtol=1e-6)
+    assert (tmp_path / "run" / "saturation.csv").is_file()
+

@@ -532,7 +532,9 @@ def impregnate(labels, legend: dict, spacing_um, *, resample_um: float | None = 
     ob = cfg.observe_every
     max_steps = -(-int(max_steps) // ob) * ob
     cfg = dataclasses.replace(cfg, max_steps=max_steps)
-    solver = probe if probe.config == cfg else ImpregnationSolver(labels, legend, cfg)
+    # only the step cap changed, which the lattice does not use: keep the one already built
+    probe.config = cfg
+    solver = probe
     frame_every = _frame_every(max_steps, frames, ob) if run_dir else None
     setup_s = time.perf_counter() - t0
     res = solver.run(run_dir, max_steps=max_steps, observe_every=ob, checkpoint_every=frame_every,
