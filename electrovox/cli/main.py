@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from electrovox import __version__
-from electrovox.cli import discharge, echem, flow, image, impregnate, phantoms, quantify, transport
+from electrovox.cli import discharge, echem, flow, image, impregnate, phantoms, quantify, study, transport
 from electrovox.cli.common import CLI_KEYWORDS, add_common, add_force, add_input_options, read_input
 from electrovox.errors import BadInput
 from electrovox.io.params import READ
@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(q)
     q.set_defaults(func=cmd_convert, paramsets=[READ])
 
-    for module in (phantoms, image, quantify, transport, flow, impregnate, discharge, echem):
+    for module in (phantoms, image, quantify, transport, flow, impregnate, discharge, echem, study):
         module.add_parsers(sub)
     return p
 

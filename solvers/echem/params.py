@@ -35,3 +35,30 @@ DISCHARGE = ParamSet("discharge", [
           label="Step Target", range=(1e-4, 0.5), advanced=True),
     Param("seed", "int", 0, "Seed of the Gaussian CEI thickness field.", range=(0, None), advanced=True),
 ])
+
+_KEEP = ("c_rate", "cutoff_v", "resample_um", "area_factor", "output_rows", "frames", "dsto_target", "seed")
+
+#: `electrovox scenarios`: the discharge settings every scenario shares (the scenario's own
+#: switches, CEI and clogging, are set by :data:`~electrovox.solvers.echem.scenarios.SCENARIOS`)
+SCENARIO_RUN = ParamSet("scenarios", [p for p in DISCHARGE.params if p.name in _KEEP] + [
+    Param("scenarios", "str", None, "Comma-separated subset of pristine, cei, thick_cei, cei_cbd_clogging, "
+          "cei_full_clogging (default: all five; pristine is always run: it is the overpotential's reference).",
+          pv=""),
+])
+
+#: `electrovox thickness`: the thickness study (Fig. S9)
+THICKNESS = ParamSet("thickness", [
+    Param("thicknesses_um", "str", "80,160,240", "Electrode thicknesses, comma-separated (the study's 80, 160, "
+          "240).", unit="um", cli="thicknesses-um", pv=""),
+    Param("lateral_um", "float", 20.0, "Side of the square cross-section of every electrode.", unit="um",
+          range=(0.1, None), pv=""),
+    Param("voxel_um", "float", 1.0, "Cubic voxel size of the synthetic electrodes.", unit="um",
+          range=(0.01, None), pv=""),
+    Param("seed", "int", 1, "Phantom seed, the same for every thickness (only the thickness changes).",
+          range=(0, None), pv=""),
+    Param("c_rate", "float", 1.0 / 3.0, "Discharge rate in C (the study's C/3).", range=(1e-4, 100.0), pv=""),
+    Param("cutoff_v", "float", None, "Lower voltage cut-off; default: the parameter set's (3.5).", unit="V",
+          range=(0.5, 5.0), pv=""),
+    Param("d50_um", "float", 10.0, "Median secondary-particle diameter of the phantoms (the generator's "
+          "default, NMC811 of the study).", unit="um", range=(0.1, None), pv=""),
+])
