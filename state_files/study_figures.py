@@ -17,7 +17,9 @@ import os
 import sys
 
 from paraview.simple import (
+    AssignViewToLayout,
     ColorBy,
+    CreateLayout,
     CreateView,
     CSVReader,
     GetColorTransferFunction,
@@ -113,6 +115,9 @@ def render(outdir, names=None):
     for fig in figures:
         ResetSession()
         view = _volume(fig) if fig["kind"] == "volume" else _chart(fig, outdir)
+        # a layout (a tab in the GUI) holds the view: a state's view outside any layout has no widget
+        # to draw into when the GUI reopens it
+        AssignViewToLayout(view=view, layout=CreateLayout(fig["name"]), hint=0)
         Render(view)
         stem = os.path.join(outdir, fig["name"])
         SaveScreenshot(stem + ".part.png", view, ImageResolution=RESOLUTION)

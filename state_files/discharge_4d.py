@@ -1,0 +1,390 @@
+"""pvbatch script: 4D inspection of a finished discharge run, animated over the solver's time.
+
+    bin/electrovox-pvbatch --render state_files/discharge_4d.py RUN_DIR OUT_STEM [--movie]
+
+Inputs (nothing is solved again: the run folder is only read)
+    RUN_DIR   a discharge run folder (``electrovox discharge LABELS RUN_DIR``, EVX Discharge's
+              Run Folder, or :func:`electrovox.solvers.echem.discharge.discharge` with ``run_dir``):
+              ``fields.pvd`` (+ ``fields/*.vti``) read with ParaView's PVD reader, the history
+              ``history.csv`` (else ``discharge.csv``) read with ParaView's CSV reader, and
+              ``run.json`` for the C-rate and the nominal capacity.
+
+One layout (tab), animated over the frames' times (the PVD's time steps, solver time in s):
+  * top left: a volume rendering of ``lithiation`` (x = c / c_max, the active material only) whose
+    colour map spans the minimum to the maximum over ALL frames (found by stepping through the
+    time steps) and is locked there (``AutomaticRescaleRangeMode = 'Never'``): one colour means
+    one lithiation in every frame; the time annotation (below) in its upper left corner;
+  * right: the middle y-plane slice (x-z: the thickness z upwards, z = 0 at the collector) coloured by
+    phase with the categorical phase legend (``phase``: the frames store no labels, so the phase
+    is read from where the fields are defined: ``am`` where ``lithiation`` is, ``cbd`` where only
+    the solid potential is, ``pore`` elsewhere (electrolyte only: pores and cracks));
+  * bottom left: the discharge curve, voltage (V) against capacity (mAh/g), with a marker at the
+    animation time (a Programmable Filter on the history interpolates capacity and voltage
+    linearly in time at the requested time; before the first history row the voltage is that of
+    the first row and the capacity interpolates to 0 at t = 0).
+  The annotation reads ``t = 720 s (0.20 h)   DoD = 10.0 %``.  The depth of discharge is
+  DoD = Q(t) / Q_nom: Q(t) the capacity passed at time t (mAh/g of active material, the history's
+  ``capacity_mAh_g`` interpolated in time, 0 at t = 0), Q_nom the nominal capacity the C-rate
+  refers to (``positive.capacity_basis_mAh_g`` in run.json, 280 mAh/g for the default NMC811), so
+  that under the constant current of a run DoD = C-rate x t (h): 50 % after one hour at C/2.
+
+Outputs (each written under a temporary name, then renamed)
+    OUT_STEM.png   the layout at the last frame (1600 x 800 pixels)
+    OUT_STEM.pvsm  the state: reopens in the GUI (File > Load State) from the run folder's files
+    OUT_STEM.avi   with --movie: the animation, one movie frame per 4D frame (FFMPEG writer);
+                   OUT_STEM.ogv (Ogg Theora) when this ParaView cannot write .avi
+    OUT_STEM.json  what was shown: frame times, the locked colour range, the annotation per frame,
+                   the movie written (for scripts and tests)
+The last line on stdout says what was written, the movie's format included.
+
+The functions :func:`build` and :func:`set_time` serve the GUI too (load this file with
+``importlib`` in the GUI's Python shell and call ``build(run_dir)``).
+"""
+
+# ParaView's Programmable Filter runs its code in this script's namespace (__main__) after
+# `from vtkmodules.numpy_interface.algorithms import *`: numpy's min / max / abs / all / sum then
+# shadow Python's here, hence builtins.min / builtins.max below
+import builtins
+import json
+import os
+import sys
+
+#: the phase ids of the derived ``phase`` array (ElectroVox's default legend ids)
+PHASE_LEGEND = {0: "pore", 1: "cbd", 2: "am"}
+
+# Programmable Filter on the PVD reader: the phase of each voxel from where the fields are defined
+PHASE_SCRIPT = """
+import numpy as np
+li = inputs[0].PointData['lithiation']
+phis = inputs[0].PointData['solid_potential']
+phase = np.where(np.isfinite(li), 2, np.where(np.isfinite(phis), 1, 0)).astype(np.uint8)
+output.PointData.append(phase, 'phase')
+"""
+
+# Programmable Filter on the history table: one row at the requested (animation) time
+MARKER_SCRIPT = """
+import numpy as np
+from vtkmodules.util.numpy_support import vtk_to_numpy
+from vtkmodules.vtkCommonCore import vtkDoubleArray
+from vtkmodules.vtkCommonDataModel import vtkDataObject
+from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline as SDDP
+
+table = self.GetInputDataObject(0, 0)
+col = lambda name: vtk_to_numpy(table.GetColumnByName(name)).astype(np.float64)
+ts, cap, volt = col('time_s'), col('capacity_mAh_g'), col('voltage_V')
+info = self.GetOutputInformation(0)
+t = float(info.Get(SDDP.UPDATE_TIME_STEP())) if info.Has(SDDP.UPDATE_TIME_STEP()) else float(ts[-1])
+q = float(np.interp(t, np.concatenate([[0.0], ts]), np.concatenate([[0.0], cap])))
+row = {'time_s': t, 'capacity_mAh_g': q, 'voltage_V': float(np.interp(t, ts, volt)),
+       'dod_percent': 100.0 * q / NOMINAL_MAH_G}
+out = self.GetOutput()
+for name, value in row.items():
+    arr = vtkDoubleArray()
+    arr.SetName(name)
+    arr.InsertNextValue(value)
+    arr.InsertNextValue(value)  # the same row twice: the chart draws a line of two points, a dot
+    out.AddColumn(arr)
+out.GetInformation().Set(vtkDataObject.DATA_TIME_STEP(), t)
+"""
+
+# its RequestInformation: the frames' times as its time steps (a filter that announces no times is
+# not executed again when only the requested time changes)
+MARKER_INFO_SCRIPT = """
+from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline as SDDP
+times = FRAME_TIMES
+info = self.GetOutputInformation(0)
+info.Set(SDDP.TIME_STEPS(), times, len(times))
+info.Set(SDDP.TIME_RANGE(), [times[0], times[-1]], 2)
+"""
+
+#: the annotation's text (a Python Annotation on the marker's one-row table)
+ANNOTATION = '"t = %.0f s (%.2f h)   DoD = %.1f %%" % (time_s[0], time_s[0] / 3600.0, dod_percent[0])'
+
+
+def _set(proxy, name, value):
+    """Set a property when this ParaView has it (names differ between 5.11 and 5.13)."""
+    if name in proxy.ListProperties():
+        setattr(proxy, name, value)
+        return True
+    return False
+
+
+def read_run(run_dir):
+    """The run folder's files and the numbers the views need (checked before anything is built)."""
+    run_dir = os.path.abspath(run_dir)
+    pvd = os.path.join(run_dir, "fields.pvd")
+    history = next((os.path.join(run_dir, n) for n in ("history.csv", "discharge.csv")
+                    if os.path.isfile(os.path.join(run_dir, n))), None)
+    if not os.path.isfile(pvd) or history is None:
+        raise SystemExit(f"discharge_4d: {run_dir} is not a discharge run folder (fields.pvd and "
+                         "history.csv are needed): run `electrovox discharge LABELS RUN_DIR` first")
+    params = {}
+    run_json = os.path.join(run_dir, "run.json")
+    if os.path.isfile(run_json):
+        with open(run_json) as f:
+            params = json.load(f).get("config", {}).get("params", {})
+    if "positive.capacity_basis_mAh_g" not in params:
+        print(f"discharge_4d: {run_json} gives no positive.capacity_basis_mAh_g: the DoD is taken "
+              "against 280 mAh/g (the default NMC811's)", file=sys.stderr)
+    nominal = float(params.get("positive.capacity_basis_mAh_g", 280.0))
+    return {"run_dir": run_dir, "pvd": pvd, "history": history, "nominal_mAh_g": nominal,
+            "c_rate": params.get("cell.c_rate")}
+
+
+def lithiation_range(reader, times):
+    """(min, max) of ``lithiation`` over all frames (NaN outside the active material is skipped)."""
+    lo, hi = float("inf"), float("-inf")
+    for t in times:
+        reader.UpdatePipeline(t)
+        info = reader.GetPointDataInformation().GetArray("lithiation")
+        a, b = info.GetRange(0)
+        if a <= b:                                     # an all-NaN frame has an empty range
+            lo, hi = builtins.min(lo, a), builtins.max(hi, b)
+    if lo > hi:
+        raise SystemExit("discharge_4d: the frames hold no lithiation (no active material)")
+    return lo, hi
+
+
+def build(run_dir):
+    """Build the 4D layout for a discharge run folder; returns a dict of the proxies and numbers."""
+    from paraview.simple import (
+        AssignViewToLayout,
+        ColorBy,
+        CreateLayout,
+        CreateRenderView,
+        CreateView,
+        CSVReader,
+        GetAnimationScene,
+        GetColorTransferFunction,
+        GetOpacityTransferFunction,
+        GetScalarBar,
+        ProgrammableFilter,
+        PVDReader,
+        PythonAnnotation,
+        RenameSource,
+        Show,
+        Threshold,
+    )
+
+    from electrovox.filters.pv_display import apply_phase_colours
+
+    run = read_run(run_dir)
+    reader = PVDReader(FileName=run["pvd"])
+    RenameSource("discharge fields", reader)
+    steps = reader.TimestepValues                     # a float, not a list, for a single frame
+    times = [float(t) for t in (steps if hasattr(steps, "__len__") else [steps])] or [0.0]
+    history = CSVReader(FileName=[run["history"]])
+    RenameSource("discharge history", history)
+    scene = GetAnimationScene()
+    scene.UpdateAnimationUsingDataTimeSteps()
+    scene.PlayMode = "Snap To TimeSteps"
+    lo, hi = lithiation_range(reader, times)
+
+    layout = CreateLayout("ElectroVox discharge 4D")
+    # (a) the lithiation, volume-rendered, one colour range for all frames
+    view3d = CreateRenderView()
+    AssignViewToLayout(view=view3d, layout=layout, hint=0)
+    # the active material only: the Threshold keeps the cells whose corners all hold a lithiation
+    # (NaN elsewhere, which volume rendering of the image would not leave out)
+    solid = Threshold(Input=reader, Scalars=["POINTS", "lithiation"])
+    RenameSource("active material", solid)
+    if not (_set(solid, "LowerThreshold", 0.0) and _set(solid, "UpperThreshold", 1.0)):
+        solid.ThresholdRange = [0.0, 1.0]              # ParaView < 5.10
+    vol = Show(solid, view3d)
+    ColorBy(vol, ("POINTS", "lithiation"))
+    vol.SetRepresentationType("Volume")
+    lut = GetColorTransferFunction("lithiation")
+    lut.ApplyPreset("Viridis (matplotlib)", True)
+    _set(lut, "AutomaticRescaleRangeMode", "Never")
+    lut.RescaleTransferFunction(lo, hi)
+    pwf = GetOpacityTransferFunction("lithiation")
+    _set(pwf, "AutomaticRescaleRangeMode", "Never")
+    pwf.Points = [lo, 0.5, 0.5, 0.0, hi, 1.0, 0.5, 0.0]
+    vol.SetScalarBarVisibility(view3d, True)
+    bar = GetScalarBar(lut, view3d)
+    bar.Title = "lithiation x = c/c_max"
+    _set(bar, "ComponentTitle", "")
+    bar.TitleFontSize, bar.LabelFontSize = 12, 12
+    view3d.OrientationAxesVisibility = 1
+    # a white background: Viridis' dark low end stands out on it (not on the default blue-grey)
+    _set(view3d, "UseColorPaletteForBackground", 0)
+    _set(view3d, "BackgroundColorMode", "Single Color")
+    view3d.Background = [1.0, 1.0, 1.0]
+    for name in ("TitleColor", "LabelColor"):
+        _set(bar, name, [0.1, 0.1, 0.1])
+    _set(view3d, "OrientationAxesLabelColor", [0.1, 0.1, 0.1])
+    # the time annotation, from the marker's row at the animation time
+    marker = ProgrammableFilter(Input=history)
+    RenameSource("marker at the animation time", marker)
+    marker.OutputDataSetType = "vtkTable"
+    marker.Script = MARKER_SCRIPT.replace("NOMINAL_MAH_G", repr(run["nominal_mAh_g"]))
+    marker.RequestInformationScript = MARKER_INFO_SCRIPT.replace("FRAME_TIMES", repr(times))
+    note = PythonAnnotation(Input=marker)
+    RenameSource("time annotation", note)
+    note.ArrayAssociation = "Row Data"
+    note.Expression = ANNOTATION
+    text = Show(note, view3d)
+    for where in ("Upper Left Corner", "UpperLeftCorner"):  # 5.10+ / older names of the same place
+        try:
+            _set(text, "WindowLocation", where)
+            break
+        except ValueError:
+            pass
+    text.FontSize = 14
+    text.Color = [0.0, 0.0, 0.0]
+
+    # (b) the phases in a y-plane slice
+    phases = ProgrammableFilter(Input=reader)
+    RenameSource("phase", phases)
+    phases.Script = PHASE_SCRIPT
+    view_ph = CreateRenderView()
+    AssignViewToLayout(view=view_ph, layout=layout, hint=2)
+    ph = Show(phases, view_ph)
+    ph.SetRepresentationType("Slice")
+    ph.SliceMode = "XZ Plane"
+    ext = reader.GetDataInformation().GetExtent()
+    ph.Slice = (ext[2] + ext[3]) // 2                  # the middle y plane
+    phase_lut = apply_phase_colours(ph, PHASE_LEGEND, "phase", view=view_ph)
+    phase_bar = GetScalarBar(phase_lut, view_ph)
+    phase_bar.TitleFontSize, phase_bar.LabelFontSize = 12, 12
+    view_ph.OrientationAxesVisibility = 1
+
+    # (c) the discharge curve with the marker at the animation time
+    chart = CreateView("XYChartView")
+    AssignViewToLayout(view=chart, layout=layout, hint=6)
+    curve = Show(history, chart)
+    curve.UseIndexForXAxis = 0
+    curve.XArrayName = "capacity_mAh_g"
+    curve.SeriesVisibility = ["voltage_V"]
+    curve.SeriesLabel = ["voltage_V", "voltage (V)"]
+    curve.SeriesColor = ["voltage_V", "0.1", "0.3", "0.7"]
+    dot = Show(marker, chart)
+    dot.UseIndexForXAxis = 0
+    dot.XArrayName = "capacity_mAh_g"
+    dot.SeriesVisibility = ["voltage_V"]
+    dot.SeriesLabel = ["voltage_V", "animation time"]
+    dot.SeriesColor = ["voltage_V", "0.85", "0.1", "0.1"]
+    dot.SeriesLineStyle = ["voltage_V", "0"]           # no line: a marker only
+    dot.SeriesMarkerStyle = ["voltage_V", "4"]         # a circle
+    _set(dot, "SeriesMarkerSize", ["voltage_V", "14"])
+    chart.ChartTitle = "voltage (V) against capacity (mAh/g)"
+    chart.ChartTitleFontSize = 12
+    chart.LeftAxisTitle, chart.BottomAxisTitle = "voltage (V)", "capacity (mAh/g)"
+    for name in ("LeftAxisTitleFontSize", "BottomAxisTitleFontSize", "LegendFontSize"):
+        _set(chart, name, 12)
+
+    _cameras(reader, view3d, view_ph)
+    return {"run": run, "reader": reader, "history": history, "marker": marker, "annotation": note,
+            "phases": phases, "layout": layout, "views": [view3d, view_ph, chart], "lut": lut,
+            "range": (lo, hi), "times": times, "scene": scene}
+
+
+def _cameras(reader, view3d, view_ph):
+    """Both render views look from -y with z (the thickness) upwards."""
+    b = reader.GetDataInformation().GetBounds()
+    mid = [(b[0] + b[1]) / 2, (b[2] + b[3]) / 2, (b[4] + b[5]) / 2]
+    size = builtins.max(b[1] - b[0], b[3] - b[2], b[5] - b[4])
+    view3d.CameraFocalPoint = mid
+    view3d.CameraPosition = [mid[0] + 1.2 * size, mid[1] - 3 * size, mid[2] + 1.2 * size]
+    view3d.CameraViewUp = [0.0, 0.0, 1.0]
+    view3d.ResetCamera()
+    view_ph.CameraFocalPoint = mid
+    view_ph.CameraPosition = [mid[0], mid[1] - 3 * size, mid[2]]
+    view_ph.CameraViewUp = [0.0, 0.0, 1.0]
+    view_ph.CameraParallelProjection = 1
+    # the whole x-z slice in the left part of the view, the phase legend at the right
+    width, height = b[1] - b[0], b[5] - b[4]
+    view_ph.CameraParallelScale = 0.55 * builtins.max(height, 1.8 * width)
+    shift = 0.3 * view_ph.CameraParallelScale
+    view_ph.CameraFocalPoint = [mid[0] + shift, mid[1], mid[2]]
+    view_ph.CameraPosition = [mid[0] + shift, mid[1] - 3 * size, mid[2]]
+
+
+def annotation_at(state, t):
+    """The time annotation's text at time ``t`` (the filter's own output, builtin session)."""
+    note = state["annotation"]
+    note.UpdatePipeline(t)
+    out = note.GetClientSideObject().GetOutputDataObject(0)
+    return out.GetColumn(0).GetValue(0) if out is not None and out.GetNumberOfColumns() else ""
+
+
+def set_time(state, t):
+    """Go to animation time ``t`` and render every view; returns the annotation's text there."""
+    from paraview.simple import Render
+
+    state["scene"].AnimationTime = t
+    for view in state["views"]:
+        Render(view)
+    return annotation_at(state, t)
+
+
+def _atomic(path, write):
+    """Write ``path`` through ``write(tmp)`` under a temporary name with the same extension."""
+    stem, ext = os.path.splitext(path)
+    tmp = f"{stem}.part{os.getpid()}{ext}"
+    try:
+        if write(tmp) is False or not os.path.isfile(tmp):  # SaveAnimation says False on failure
+            return False
+        os.replace(tmp, path)
+        return True
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def save_movie(stem, layout, n_frames, resolution):
+    """The animation as .avi (FFMPEG), else .ogv (Ogg Theora); returns the path written or None."""
+    from paraview.simple import SaveAnimation
+
+    for ext in (".avi", ".ogv"):
+        path = stem + ext
+        try:
+            ok = _atomic(path, lambda tmp: SaveAnimation(tmp, layout, ImageResolution=resolution,
+                                                        FrameRate=2, FrameWindow=[0, n_frames - 1]))
+        except Exception as exc:  # this build has no writer for the format: try the next one
+            print(f"discharge_4d: {ext} not written ({exc})", file=sys.stderr)
+            ok = False
+        if ok and os.path.getsize(path) > 0:
+            return path
+    return None
+
+
+def main(argv):
+    """Command line: RUN_DIR OUT_STEM [--movie]."""
+    from paraview.simple import SaveScreenshot, SaveState
+
+    args = [a for a in argv if a != "--movie"]
+    if len(args) != 2:
+        raise SystemExit(__doc__.split("\n\n")[1])
+    run_dir, stem = args[0], os.path.abspath(args[1])
+    if stem.endswith(".png"):
+        stem = stem[:-4]
+    state = build(run_dir)
+    resolution = [1600, 800]
+    annotations = [annotation_at(state, t) for t in state["times"]]
+    set_time(state, state["times"][-1])
+    png = stem + ".png"
+    _atomic(png, lambda tmp: SaveScreenshot(tmp, state["layout"], ImageResolution=resolution))
+    _atomic(stem + ".pvsm", SaveState)
+    movie = save_movie(stem, state["layout"], len(state["times"]), resolution) if "--movie" in argv else None
+    lut = state["lut"]
+    summary = {"run_dir": state["run"]["run_dir"], "times_s": state["times"],
+               "lithiation_range": list(state["range"]),
+               "lut_range": [lut.RGBPoints[0], lut.RGBPoints[-4]],
+               "lut_rescale_mode": str(lut.AutomaticRescaleRangeMode).strip("'\""),
+               "nominal_capacity_mAh_g": state["run"]["nominal_mAh_g"], "c_rate": state["run"]["c_rate"],
+               "annotations": annotations,
+               "png": png, "pvsm": stem + ".pvsm", "movie": movie}
+
+    def write_json(tmp):
+        with open(tmp, "w") as f:
+            json.dump(summary, f, indent=1)
+    _atomic(stem + ".json", write_json)
+    kind = {None: "no movie", ".avi": "AVI (FFMPEG)", ".ogv": "Ogg Theora"}[movie and os.path.splitext(movie)[1]]
+    print(f"discharge_4d: {len(state['times'])} frames, lithiation {state['range'][0]:.4f} .. "
+          f"{state['range'][1]:.4f}; wrote {png}, {stem}.pvsm, {stem}.json"
+          + (f", {movie} ({kind})" if movie else ""))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,131 @@
+"""`electrovox figures --quick`: every figure as CSV, PNG and state file; the states reopen
+in pvbatch and in the GUI from the files on disk, without solving anything again.
+
+References: the figure's own CSV (row counts, columns) and volume (array range, read with
+numpy); the study's figure list (issue #25); pixel statistics of the PNGs (a figure is not a
+blank background).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import run_cli
+from test_paraview import BIN, SCRIPTS, _clean_env, _pv_conf, _require, _start_xvfb, _stop, pv_runtime, run_checked  # noqa: F401
+
+from electrovox.io import write_volume
+from electrovox.phases import DEFAULT_LEGEND
+from electrovox.solvers.phantoms.electrode import generate_electrode
+from electrovox.volume import Volume
+
+pytestmark = pytest.mark.paraview
+
+#: the study's figures (issue #25, item 3)
+NAMES = ["fig1c", "fig1d", "figs6", "fig2c", "fig2d", "tables1", "figs7", "fig4b", "fig4c", "fig4d", "fig4e",
+         "fig5", "figs9", "fig6e", "fig6f"]
+
+
+def _png_stats(path):
+    """Distinct colours and the share of pixels unlike the most common one (the background)."""
+    import matplotlib.image as mpimg
+    img = (mpimg.imread(str(path))[..., :3] * 255).astype(np.uint8).reshape(-1, 3)
+    colours, counts = np.unique(img, axis=0, return_counts=True)
+    return len(colours), 1.0 - counts.max() / counts.sum()
+
+
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory):
+    """`electrovox figures --quick` on a synthetic sample (40 x 24 x 24 um at 0.5 um)."""
+    _require("xvfb-run")
+    d = tmp_path_factory.mktemp("figures")
+    lab = generate_electrode((80, 48, 48), (0.5, 0.5, 0.5), seed=6, d50_um=8.0)["labels"]
+    write_volume(d / "sample.nc", Volume.labels(lab, (0.5, 0.5, 0.5), DEFAULT_LEGEND))
+    r = run_cli("figures", d / "out", "--quick", "--sample", d / "sample.nc", "--json", "--quiet", check=0)
+    return d, json.loads(r.stdout)
+
+
+def test_figures_cli_contract(figures):
+    """"figures" lists the study's figures, each with an existing PNG, CSV and state file; every
+    PNG shows something (many colours, most pixels unlike the background: > 5 %)."""
+    _, out = figures
+    assert [f["name"] for f in out["figures"]] == NAMES
+    for f in out["figures"]:
+        for key in ("png", "csv", "state"):
+            assert f[key] and Path(f[key]).is_file(), (f["name"], key)
+        colours, share = _png_stats(f["png"])
+        assert colours > 20 and share > 0.05, (f["name"], colours, share)
+
+
+def test_states_reopen_in_pvbatch_without_solving(figures, tmp_path):
+    """Each state reopens in pvbatch holding only readers of files on disk (CSV and XML image
+    readers: no ElectroVox solver proxy), its tables with the CSV's rows, its volumes with the
+    figure's array over the same range as numpy reads from the file (1e-6: float32 storage)."""
+    from electrovox.io.vti import read_vti
+    d, out = figures
+    report = tmp_path / "reopen.json"
+    run_checked([BIN / "electrovox-pvbatch", "--render", SCRIPTS / "reopen_study_states.py", d / "out", report],
+                cwd=tmp_path, timeout=300)
+    res = json.loads(report.read_text())
+    assert res["ok"], res.get("error")
+    info = json.loads((d / "out" / "figures.json").read_text())
+    for fig in info["figures"]:
+        got = res["figures"][fig["name"]]
+        classes = {s["class"] for s in got["sources"].values()}
+        assert not any(c.startswith("EVX") for c in classes), (fig["name"], classes)
+        csv_rows = len((d / "out" / fig["csv"]).read_text().strip().splitlines()) - 1
+        if fig["kind"] == "volume":
+            a = np.asarray(read_vti(fig["volume"], fig["array"]).array, dtype=float)
+            reader = next(s for s in got["sources"].values() if s["class"] == "XMLImageDataReader")
+            lo, hi = reader["ranges"][fig["array"]]
+            assert lo == pytest.approx(np.nanmin(a), rel=1e-6) and hi == pytest.approx(np.nanmax(a), rel=1e-6)
+        else:
+            tables = [s for s in got["sources"].values() if s["class"] == "CSVReader"]
+            assert tables and all(t["rows"] == csv_rows for t in tables), fig["name"]
+        colours, share = _png_stats(got["png"])
+        assert colours > 20 and share > 0.05, (fig["name"], colours, share)
+
+
+def test_states_reopen_in_the_gui(figures, tmp_path):
+    """The same states loaded one after the other in the ParaView GUI under Xvfb: every one loads
+    (same sources as in pvbatch) and its view renders (> 5 % of the screenshot unlike the
+    background)."""
+    _require("paraview", "Xvfb")
+    d, _ = figures
+    home, run_dir = tmp_path / "home", tmp_path / "xdg-run"
+    (home / ".config" / "ParaView").mkdir(parents=True)
+    run_dir.mkdir()
+    run_dir.chmod(0o700)
+    version = _pv_conf().get("EVX_PV_VERSION", "")       # no welcome dialog (as in test_paraview.gui_run)
+    for name in {f"ParaView{version}.ini", f"ParaView{'.'.join(version.split('.')[:2])}.ini", "ParaView.ini"}:
+        (home / ".config" / "ParaView" / name).write_text("[General]\nGeneralSettings.ShowWelcomeDialog=0\n")
+    report = tmp_path / "gui.json"
+    xvfb, display = _start_xvfb(tmp_path / "xvfb.log")
+    gui = None
+    try:
+        env = _clean_env(DISPLAY=display, HOME=home, XDG_CONFIG_HOME=home / ".config", XDG_RUNTIME_DIR=run_dir,
+                         EVX_STATES_DIR=d / "out", EVX_STATES_OUT=report)
+        log = open(tmp_path / "paraview.log", "wb")
+        gui = subprocess.Popen(["timeout", "240", str(BIN / "electrovox-paraview"),
+                                f"--script={SCRIPTS / 'reopen_study_states.py'}"],
+                               stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + 230
+        while time.monotonic() < deadline and not report.exists() and gui.poll() is None:
+            time.sleep(0.5)
+        tail = (tmp_path / "paraview.log").read_text(errors="replace")[-3000:]
+        assert report.exists(), f"the GUI did not reopen the states (exit {gui.poll()}):\n{tail}"
+    finally:
+        if gui is not None:
+            _stop(gui, group=True)
+        _stop(xvfb)
+    res = json.loads(report.read_text())
+    assert res["ok"], res.get("error")
+    assert sorted(res["figures"]) == sorted(NAMES)
+    for name, got in res["figures"].items():
+        colours, share = _png_stats(got["png"])
+        assert colours > 20 and share > 0.05, (name, colours, share)
