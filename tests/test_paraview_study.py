@@ -129,3 +129,28 @@ def test_states_reopen_in_the_gui(figures, tmp_path):
     for name, got in res["figures"].items():
         colours, share = _png_stats(got["png"])
         assert colours > 20 and share > 0.05, (name, colours, share)
+
+
+def test_scenarios_cli_draws_its_charts(tmp_path):
+    """`electrovox scenarios` with ParaView: Fig. 4B, 4C, 5 and the 3D lithiation 4D/4E of its own runs as
+    PNG (not blank), CSV and state; 4B's CSV holds each run's discharge curve (exact), 4E's volume is
+    the thick-CEI run's last frame."""
+    _require("xvfb-run")
+    lab = generate_electrode((16, 8, 8), (1.0, 1.0, 1.0), seed=5, d50_um=5.0)["labels"]
+    write_volume(tmp_path / "e.nc", Volume.labels(lab, (1.0, 1.0, 1.0), DEFAULT_LEGEND))
+    r = json.loads(run_cli("scenarios", tmp_path / "e.nc", tmp_path / "out", "--c-rate", "1", "--scenarios",
+                           "pristine,thick_cei", "--output-rows", "10", "--frames", "1", "--json", "--quiet",
+                           check=0).stdout)
+    assert [f["name"] for f in r["figures"]] == ["fig4b", "fig4c", "fig5", "fig4d", "fig4e"]
+    for f in r["figures"]:
+        assert Path(f["state"]).is_file() and Path(f["csv"]).is_file()
+        colours, share = _png_stats(f["png"])
+        assert colours > 20 and share > 0.05, (f["name"], colours, share)
+    import csv
+    rows = list(csv.DictReader(open(tmp_path / "out" / "fig4b.csv")))
+    hist = list(csv.DictReader(open(tmp_path / "out" / "thick_cei" / "discharge.csv")))
+    got = [float(x["voltage_V_thick_cei"]) for x in rows if x["voltage_V_thick_cei"] not in ("nan", "")]
+    assert got == pytest.approx([float(h["voltage_V"]) for h in hist], rel=1e-12)
+    info = json.loads((tmp_path / "out" / "figures.json").read_text())
+    vol = next(f["volume"] for f in info["figures"] if f["name"] == "fig4e")
+    assert Path(vol).parent.parent == (tmp_path / "out" / "thick_cei").resolve()

@@ -139,7 +139,8 @@ def test_scenarios_cli_contract(tmp_path):
     lab = generate_electrode((16, 8, 8), (1.0, 1.0, 1.0), seed=5, d50_um=5.0)["labels"]
     write_volume(tmp_path / "e.nc", Volume.labels(lab, (1.0, 1.0, 1.0), DEFAULT_LEGEND))
     args = ("scenarios", tmp_path / "e.nc", tmp_path / "out", "--c-rate", "1", "--cutoff-v", "3.5",
-            "--scenarios", "pristine,thick_cei", "--output-rows", "10", "--frames", "1", "--json", "--quiet")
+            "--scenarios", "pristine,thick_cei", "--output-rows", "10", "--frames", "1", "--json", "--quiet",
+            "--no-render")
     r = json.loads(run_cli(*args, check=0).stdout)
     assert [s["scenario"] for s in r["scenarios"]] == ["pristine", "thick_cei"]
     for s in r["scenarios"]:
@@ -152,7 +153,8 @@ def test_scenarios_cli_contract(tmp_path):
     assert r["scenarios"][1]["mean_overpotential_mV"] == pytest.approx(ref[1]["mean_overpotential_mV"], rel=1e-9)
     again = json.loads(run_cli(*args, check=0).stdout)
     assert again["scenarios"] == r["scenarios"]
-    bad = run_cli("scenarios", tmp_path / "e.nc", tmp_path / "o2", "--scenarios", "pristine,warm", check=2)
+    bad = run_cli("scenarios", tmp_path / "e.nc", tmp_path / "o2", "--scenarios", "pristine,warm", "--no-render",
+                  check=2)
     assert "--scenarios" in bad.stderr and "warm" in bad.stderr and "thick_cei" in bad.stderr
 
 

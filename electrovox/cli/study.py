@@ -37,15 +37,24 @@ def cmd_scenarios(args) -> dict:
     kw.pop("scenarios", None)
     params = _params(args)
     outdir = _outdir(args.outdir)
+    if not args.no_render:
+        _pvbatch()                                  # refuse before the runs, not after
     vol = read_input(args, args.file, labels=True)
     with cli_bar("scenarios", quiet=args.quiet) as bar:
         out = run_scenarios(vol.array, vol.legend, vol.spacing, outdir, scenarios=names, params=params,
                             progress=bar, **kw)
     files = write_scenario_tables(outdir, out)
+    figures = []
+    if not args.no_render:
+        from electrovox.solvers.study.figures import scenario_figures
+        figures = [f["name"] for f in scenario_figures(outdir, out)]
+        render_figures(outdir, figures)
     rows = [{k: (num(v) if isinstance(v, float) else v) for k, v in row.items()} for row in out["table"]]
     result = {"file": str(args.file), "outdir": str(outdir), "scenarios": rows, "wall_s": out["wall_s"],
               "c_rate": out["results"]["pristine"]["c_rate"], "cutoff_V": out["results"]["pristine"]["cutoff_V"],
-              "voxel_um": out["results"]["pristine"]["voxel_um"], "files": {k: str(v) for k, v in files.items()}}
+              "voxel_um": out["results"]["pristine"]["voxel_um"], "files": {k: str(v) for k, v in files.items()},
+              "figures": [{"name": n, "png": str(outdir / f"{n}.png"), "csv": str(outdir / f"{n}.csv"),
+                           "state": str(outdir / f"{n}.pvsm")} for n in figures]}
     if not args.json:
         print(f"{args.file}: {len(rows)} scenarios at C/{1 / result['c_rate']:.3g} to {result['cutoff_V']} V "
               f"({out['wall_s']:.0f} s); table {files['table']}")
@@ -144,12 +153,15 @@ def add_parsers(sub) -> None:
                                    "holds each run folder (resumed when unfinished); OUTDIR/scenarios.csv the "
                                    "table (capacity at the cut-off, mean overpotential against pristine, "
                                    "lithiation and electrolyte differences top - bottom at the end), "
-                                   "curves.csv and end_profiles.csv the curves of Fig. 4B, 4C and 5.")
+                                   "curves.csv and end_profiles.csv the curves of Fig. 4B, 4C and 5, and (with "
+                                   "ParaView) the charts fig4b, fig4c, fig5 and the 3D lithiation fig4d (pristine), "
+                                   "fig4e (thick CEI) as NAME.{csv,png,pvsm}.")
     q.add_argument("file", metavar="LABELS")
     q.add_argument("outdir", metavar="OUTDIR")
     SCENARIO_RUN.add_to(q)
     q.add_argument("--params", metavar="FILE.json", help="the physical parameters as a BPX file (default: "
                    "`electrovox params show`), the same for every scenario")
+    q.add_argument("--no-render", action="store_true", help="tables only (no ParaView charts)")
     add_input_options(q)
     add_common(q)
     q.set_defaults(func=cmd_scenarios, paramsets=[SCENARIO_RUN, READ])

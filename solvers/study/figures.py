@@ -33,7 +33,7 @@ import numpy as np
 from electrovox.errors import BadInput
 from electrovox.io.atomic import write_csv
 
-__all__ = ["FIGURES", "SIZES", "STUDY", "FigureSpec", "make_figures", "study_sample"]
+__all__ = ["FIGURES", "SIZES", "STUDY", "FigureSpec", "make_figures", "scenario_figures", "study_sample"]
 
 #: the study's numbers (Zhang, Chouchane et al., Joule 2023; ../shared/reference/paper-numbers.md)
 STUDY = {
@@ -120,6 +120,7 @@ class _Ctx:
     def __init__(self, outdir: Path, quick: bool, sample, progress):
         self.out, self.quick, self.sample, self.progress = outdir, quick, sample, progress
         self.cache: dict = {}
+        self.scenario_dir = outdir / "runs" / "scenarios"
 
     def size(self, key):
         return SIZES[key][0 if self.quick else 1]
@@ -281,9 +282,9 @@ def _scenarios(c: _Ctx) -> dict:
     if "scenarios" not in c.cache:
         from electrovox.solvers.echem.scenarios import run_scenarios, write_scenario_tables
         lab = _crop_um(c.sample, c.size("scenario_box_um"))
-        out = run_scenarios(lab, c.sample.legend, c.sample.spacing, c.out / "runs" / "scenarios",
+        out = run_scenarios(lab, c.sample.legend, c.sample.spacing, c.scenario_dir,
                             resample_um=c.size("scenario_voxel_um"))
-        write_scenario_tables(c.out / "runs" / "scenarios", out)
+        write_scenario_tables(c.scenario_dir, out)
         c.cache["scenarios"] = out
     return c.cache["scenarios"]
 
@@ -339,7 +340,7 @@ def _volume_fig(c: _Ctx, name, scenario, title, study) -> list[FigureSpec]:
     from electrovox.io.pvd import read_pvd
     from electrovox.solvers.echem.scenarios import end_profiles
     out = _scenarios(c)
-    frames = read_pvd(c.out / "runs" / "scenarios" / scenario / "fields.pvd")
+    frames = read_pvd(c.scenario_dir / scenario / "fields.pvd")
     lo = min(float(np.nanmin(r["fields"]["lithiation"])) for r in out["results"].values())
     hi = max(float(np.nanmax(r["fields"]["lithiation"])) for r in out["results"].values())
     p = end_profiles(out["results"][scenario])
@@ -410,6 +411,44 @@ FIGURES = {"fig1c": fig1c, "fig1d": fig1d, "figs6": figs6, "fig2": fig2, "tables
            "fig6": fig6}
 
 
+def _write_info(outdir: Path, info: dict) -> None:
+    tmp = outdir / "figures.json.part"
+    tmp.write_text(json.dumps(info, indent=1))
+    tmp.replace(outdir / "figures.json")
+
+
+def _absolute(specs: list[dict], outdir: Path) -> list[dict]:
+    for s in specs:                              # volumes inside OUTDIR are named relative to it
+        if s["volume"] and not Path(s["volume"]).is_absolute():
+            s["volume"] = str((outdir / s["volume"]).resolve())
+    return specs
+
+
+def scenario_figures(outdir, out: dict) -> list[dict]:
+    """Fig. 4B-4E and 5 of a finished :func:`~electrovox.solvers.echem.scenarios.run_scenarios` set.
+
+    Parameters
+    ----------
+    outdir : str or Path
+        The scenarios' OUTDIR (run folders ``<scenario>/`` inside it); the figures' CSVs and
+        ``figures.json`` are written there too.
+    out : dict
+        What ``run_scenarios`` returned (it must hold the pristine and thick_cei runs for 4D/4E).
+
+    Returns
+    -------
+    list of dict
+        The :class:`FigureSpec` entries written to ``figures.json``.
+    """
+    outdir = Path(outdir)
+    ctx = _Ctx(outdir, False, None, None)
+    ctx.cache["scenarios"], ctx.scenario_dir = out, outdir
+    groups = [fig4b, fig4c, fig5] + [f for f, s in ((fig4d, "pristine"), (fig4e, "thick_cei")) if s in out["results"]]
+    specs = _absolute([asdict(s) for g in groups for s in g(ctx)], outdir)
+    _write_info(outdir, {"figures": specs})
+    return specs
+
+
 def make_figures(outdir, *, quick: bool = False, sample=None, only=None, progress=None) -> dict:
     """Compute every figure's data into ``outdir`` and describe it in ``outdir/figures.json``.
 
@@ -449,15 +488,11 @@ def make_figures(outdir, *, quick: bool = False, sample=None, only=None, progres
         t0 = time.perf_counter()
         specs += [asdict(s) for s in FIGURES[n](ctx)]
         timings[n] = time.perf_counter() - t0
-    for s in specs:                              # volumes inside OUTDIR are named relative to it
-        if s["volume"] and not Path(s["volume"]).is_absolute():
-            s["volume"] = str((outdir / s["volume"]).resolve())
-    info = {"figures": specs, "timings_s": timings, "wall_s": time.perf_counter() - t_all, "quick": quick,
+    info = {"figures": _absolute(specs, outdir), "timings_s": timings, "wall_s": time.perf_counter() - t_all,
+            "quick": quick,
             "sample": {"shape": list(vol.array.shape), "voxel_um": list(vol.spacing),
                        "legend": {str(k): v for k, v in vol.legend.items()}}}
-    tmp = outdir / "figures.json.part"
-    tmp.write_text(json.dumps(info, indent=1))
-    tmp.replace(outdir / "figures.json")
+    _write_info(outdir, info)
     if progress is not None:
         progress(1.0, "figures: data done")
     return info
