@@ -92,8 +92,8 @@ def test_states_reopen_in_pvbatch_without_solving(figures, tmp_path):
 
 def test_states_reopen_in_the_gui(figures, tmp_path):
     """The same states loaded one after the other in the ParaView GUI under Xvfb: every one loads
-    (same sources as in pvbatch) and its view renders (> 5 % of the screenshot unlike the
-    background)."""
+    and its layout renders: > 2 % of the screenshot unlike its most common colour (a view left
+    without a widget captures black, 0.5 %; a three-point chart at 600 x 400 covers ~5 %)."""
     _require("paraview", "Xvfb")
     d, _ = figures
     home, run_dir = tmp_path / "home", tmp_path / "xdg-run"
@@ -128,7 +128,8 @@ def test_states_reopen_in_the_gui(figures, tmp_path):
     assert sorted(res["figures"]) == sorted(NAMES)
     for name, got in res["figures"].items():
         colours, share = _png_stats(got["png"])
-        assert colours > 20 and share > 0.05, (name, colours, share)
+        assert colours > 20 and share > 0.02, (name, colours, share)
+        assert got["in_layout"], name
 
 
 def test_scenarios_cli_draws_its_charts(tmp_path):
