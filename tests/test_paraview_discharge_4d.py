@@ -395,6 +395,12 @@ def gui4d(run4d):
     """The ParaView GUI under Xvfb runs tests/pv_scripts/gui_discharge_4d.py on the run folder (two
     animation times, screenshots), then the screen is captured and the GUI quits on Ctrl+Q."""
     _require("paraview", "Xvfb", "xdotool", "import")
+    if tuple(int(x) for x in (_pv_conf().get("EVX_PV_VERSION", "0.0").split(".") + ["0"])[:2]) >= (5, 13):
+        # Debian 13's ParaView 5.13 GUI segfaults in its Python syntax highlighter as soon as any
+        # Python-scripted filter (Programmable Filter, Python Calculator) is created, with or without
+        # ElectroVox (reproduced with a bare Sphere + ProgrammableFilter); the layout is tested in
+        # pvbatch there, and in the GUI on 5.11 (docs/paraview.md, "4D inspection")
+        pytest.skip("ParaView 5.13 GUI: Python-scripted filters crash the GUI (Debian 13 build)")
     d = run4d["dir"] / "gui"
     home, xdg, out = d / "home", d / "xdg-run", d / "out"
     for p in (home / ".config" / "ParaView", xdg, out):
