@@ -60,6 +60,23 @@ def read_input(args, path, *, labels=None, desc="reading"):
                            dtype=getattr(args, "dtype", None), byteorder=byteorder, progress=bar)
 
 
+def run_outdir(path):
+    """OUTDIR of a run (a folder, created by the run; resumed when it holds an unfinished one)."""
+    from pathlib import Path
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise BadInput(out, "is a file, not a folder", "give a new folder as OUTDIR")
+    return out
+
+
+def read_params(path):
+    """The ``--params`` BPX file as :class:`~electrovox.solvers.echem.parameters.EchemParameters` (None: default)."""
+    if not path:
+        return None
+    from electrovox.solvers.echem.bpx import read_bpx
+    return read_bpx(path)
+
+
 def xyz_to_zyx(values, flag: str, n_ok=(1, 3)) -> tuple:
     """``X Y Z`` (or one value, cubic) from the command line -> ``(z, y, x)``; positive values only."""
     vals = [float(v) for v in values]

@@ -7,10 +7,8 @@ folder (resumed when unfinished), plus ``discharge.csv`` and ``profiles.csv``.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from electrovox.cli.common import add_common, add_input_options, num, read_input
-from electrovox.errors import BadInput
+from electrovox.cli.common import add_common, add_input_options, num, read_input, read_params, run_outdir
 from electrovox.io.params import READ
 from electrovox.progress import cli_bar
 from electrovox.solvers.echem.params import DISCHARGE
@@ -20,13 +18,8 @@ def cmd_discharge(args) -> dict:
     """`electrovox discharge`: lithiate LABELS at a C-rate to the cut-off, the run in OUTDIR."""
     from electrovox.solvers.echem.discharge import discharge, write_tables
     kw = DISCHARGE.from_cli(args)
-    params = None
-    if args.params:
-        from electrovox.solvers.echem.bpx import read_bpx
-        params = read_bpx(args.params)
-    outdir = Path(args.outdir)
-    if outdir.exists() and not outdir.is_dir():
-        raise BadInput(outdir, "is a file, not a folder", "give a new folder as OUTDIR")
+    params = read_params(args.params)
+    outdir = run_outdir(args.outdir)
     vol = read_input(args, args.file, labels=True)
     with cli_bar("discharge", quiet=args.quiet) as bar:
         r = discharge(vol.array, vol.legend, vol.spacing, params=params, run_dir=outdir, progress=bar, **kw)

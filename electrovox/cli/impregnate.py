@@ -7,10 +7,8 @@ folder (resumed when unfinished), plus ``saturation.csv`` and ``air_clusters.csv
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from electrovox.cli.common import add_common, add_input_options, read_input
-from electrovox.errors import BadInput
+from electrovox.cli.common import add_common, add_input_options, read_input, run_outdir
 from electrovox.io.params import READ
 from electrovox.progress import cli_bar
 from electrovox.solvers.flow.params import IMPREGNATION
@@ -26,9 +24,7 @@ def cmd_impregnate(args) -> dict:
     from electrovox.solvers.flow.impregnation import impregnate, write_tables
     kw = IMPREGNATION.from_cli(args)
     kw["outlet"] = args.outlet
-    outdir = Path(args.outdir)
-    if outdir.exists() and not outdir.is_dir():
-        raise BadInput(outdir, "is a file, not a folder", "give a new folder as OUTDIR")
+    outdir = run_outdir(args.outdir)
     vol = read_input(args, args.file, labels=True)
     with cli_bar("impregnate", quiet=args.quiet) as bar:
         r = impregnate(vol.array, vol.legend, vol.spacing, run_dir=outdir, progress=bar, **kw)

@@ -8,25 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from electrovox.cli.common import add_common, add_input_options, num, read_input
+from electrovox.cli.common import add_common, add_input_options, num, read_input, read_params, run_outdir
 from electrovox.errors import BadInput
 from electrovox.io.params import READ
 from electrovox.progress import cli_bar
 from electrovox.solvers.echem.params import SCENARIO_RUN, THICKNESS
-
-
-def _outdir(path) -> Path:
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise BadInput(out, "is a file, not a folder", "give a new folder as OUTDIR")
-    return out
-
-
-def _params(args):
-    if not getattr(args, "params", None):
-        return None
-    from electrovox.solvers.echem.bpx import read_bpx
-    return read_bpx(args.params)
 
 
 def cmd_scenarios(args) -> dict:
@@ -35,8 +21,8 @@ def cmd_scenarios(args) -> dict:
     kw = SCENARIO_RUN.from_cli(args)
     names = [s.strip() for s in kw.pop("scenarios").split(",") if s.strip()] if kw.get("scenarios") else None
     kw.pop("scenarios", None)
-    params = _params(args)
-    outdir = _outdir(args.outdir)
+    params = read_params(args.params)
+    outdir = run_outdir(args.outdir)
     if not args.no_render:
         _pvbatch()                                  # refuse before the runs, not after
     vol = read_input(args, args.file, labels=True)
@@ -75,9 +61,10 @@ def cmd_thickness(args) -> dict:
         raise BadInput("--thicknesses-um", f"is {args.thicknesses_um!r}", "write e.g. --thicknesses-um 80,160,240") \
             from None
     d50 = kw.pop("d50_um")
-    outdir = _outdir(args.outdir)
+    outdir = run_outdir(args.outdir)
     with cli_bar("thickness", quiet=args.quiet) as bar:
-        out = thickness_study(ts, params=_params(args), outdir=outdir, phantom={"d50_um": d50}, progress=bar, **kw)
+        out = thickness_study(ts, params=read_params(args.params), outdir=outdir, phantom={"d50_um": d50},
+                              progress=bar, **kw)
     path = write_thickness_table(outdir / "thickness.csv", out)
     rows = [{k: (num(v) if isinstance(v, float) else v) for k, v in row.items()} for row in out["rows"]]
     if not args.json:
@@ -114,7 +101,7 @@ def render_figures(outdir, names=None) -> None:
 def cmd_figures(args) -> dict:
     """`electrovox figures`: every figure of the study, as CSV, PNG and ParaView state file, in OUTDIR."""
     from electrovox.solvers.study.figures import FIGURES, make_figures, study_sample
-    outdir = _outdir(args.outdir)
+    outdir = run_outdir(args.outdir)
     only = [s.strip() for s in args.only.split(",") if s.strip()] if args.only else None
     if only:
         bad = [n for n in only if n not in FIGURES]
