@@ -4,10 +4,12 @@
 
 Inputs (nothing is solved again: the run folder is only read)
     RUN_DIR   a discharge run folder (``electrovox discharge LABELS RUN_DIR``, EVX Discharge's
-              Run Folder, or :func:`electrovox.solvers.echem.discharge.discharge` with ``run_dir``):
-              ``fields.pvd`` (+ ``fields/*.vti``) read with ParaView's PVD reader, the history
-              ``history.csv`` (else ``discharge.csv``) read with ParaView's CSV reader, and
-              ``run.json`` for the C-rate and the nominal capacity.
+              Run Folder, or :func:`electrovox.solvers.echem.discharge.discharge` with ``run_dir``),
+              read by one EVX Run Folder Reader (the ElectroVox plugin, which the launchers load):
+              output 0 the frames of ``fields.pvd`` over time, output 1 ``history.csv``, output 2
+              the history at the animation time with its annotation text; ``run.json`` gives
+              the nominal capacity.  No Python-scripted filter (Programmable Filter, Python
+              Annotation) is used: Debian 13's ParaView 5.13 GUI crashes creating one.
 
 One layout (tab), animated over the frames' times (the PVD's time steps, solver time in s):
   * top left: a volume rendering of ``lithiation`` (x = c / c_max, the active material only) whose
@@ -15,13 +17,12 @@ One layout (tab), animated over the frames' times (the PVD's time steps, solver 
     time steps) and is locked there (``AutomaticRescaleRangeMode = 'Never'``): one colour means
     one lithiation in every frame; the time annotation (below) in its upper left corner;
   * right: the middle y-plane slice (x-z: the thickness z upwards, z = 0 at the collector) coloured by
-    phase with the categorical phase legend (``phase``: the frames store no labels, so the phase
-    is read from where the fields are defined: ``am`` where ``lithiation`` is, ``cbd`` where only
-    the solid potential is, ``pore`` elsewhere (electrolyte only: pores and cracks));
+    the frames' ``phase`` array (the labels by ElectroVox's default ids, written by the discharge)
+    with the categorical phase legend;
   * bottom left: the discharge curve, voltage (V) against capacity (mAh/g), with a marker at the
-    animation time (a Programmable Filter on the history interpolates capacity and voltage
-    linearly in time at the requested time; before the first history row the voltage is that of
-    the first row and the capacity interpolates to 0 at t = 0).
+    animation time (the reader's output 2, :func:`electrovox.solvers.run.timeline.history_at`:
+    capacity and voltage linear in time at the requested time; before the first history row the
+    voltage is that of the first row and the capacity interpolates to 0 at t = 0).
   The annotation reads ``t = 720 s (0.20 h)   DoD = 10.0 %``.  The depth of discharge is
   DoD = Q(t) / Q_nom: Q(t) the capacity passed at time t (mAh/g of active material, the history's
   ``capacity_mAh_g`` interpolated in time, 0 at t = 0), Q_nom the nominal capacity the C-rate
@@ -41,64 +42,9 @@ The functions :func:`build` and :func:`set_time` serve the GUI too (load this fi
 ``importlib`` in the GUI's Python shell and call ``build(run_dir)``).
 """
 
-# ParaView's Programmable Filter runs its code in this script's namespace (__main__) after
-# `from vtkmodules.numpy_interface.algorithms import *`: numpy's min / max / abs / all / sum then
-# shadow Python's here, hence builtins.min / builtins.max below
-import builtins
 import json
 import os
 import sys
-
-#: the phase ids of the derived ``phase`` array (ElectroVox's default legend ids)
-PHASE_LEGEND = {0: "pore", 1: "cbd", 2: "am"}
-
-# Programmable Filter on the PVD reader: the phase of each voxel from where the fields are defined
-PHASE_SCRIPT = """
-import numpy as np
-li = inputs[0].PointData['lithiation']
-phis = inputs[0].PointData['solid_potential']
-phase = np.where(np.isfinite(li), 2, np.where(np.isfinite(phis), 1, 0)).astype(np.uint8)
-output.PointData.append(phase, 'phase')
-"""
-
-# Programmable Filter on the history table: one row at the requested (animation) time
-MARKER_SCRIPT = """
-import numpy as np
-from vtkmodules.util.numpy_support import vtk_to_numpy
-from vtkmodules.vtkCommonCore import vtkDoubleArray
-from vtkmodules.vtkCommonDataModel import vtkDataObject
-from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline as SDDP
-
-table = self.GetInputDataObject(0, 0)
-col = lambda name: vtk_to_numpy(table.GetColumnByName(name)).astype(np.float64)
-ts, cap, volt = col('time_s'), col('capacity_mAh_g'), col('voltage_V')
-info = self.GetOutputInformation(0)
-t = float(info.Get(SDDP.UPDATE_TIME_STEP())) if info.Has(SDDP.UPDATE_TIME_STEP()) else float(ts[-1])
-q = float(np.interp(t, np.concatenate([[0.0], ts]), np.concatenate([[0.0], cap])))
-row = {'time_s': t, 'capacity_mAh_g': q, 'voltage_V': float(np.interp(t, ts, volt)),
-       'dod_percent': 100.0 * q / NOMINAL_MAH_G}
-out = self.GetOutput()
-for name, value in row.items():
-    arr = vtkDoubleArray()
-    arr.SetName(name)
-    arr.InsertNextValue(value)
-    arr.InsertNextValue(value)  # the same row twice: the chart draws a line of two points, a dot
-    out.AddColumn(arr)
-out.GetInformation().Set(vtkDataObject.DATA_TIME_STEP(), t)
-"""
-
-# its RequestInformation: the frames' times as its time steps (a filter that announces no times is
-# not executed again when only the requested time changes)
-MARKER_INFO_SCRIPT = """
-from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline as SDDP
-times = FRAME_TIMES
-info = self.GetOutputInformation(0)
-info.Set(SDDP.TIME_STEPS(), times, len(times))
-info.Set(SDDP.TIME_RANGE(), [times[0], times[-1]], 2)
-"""
-
-#: the annotation's text (a Python Annotation on the marker's one-row table)
-ANNOTATION = '"t = %.0f s (%.2f h)   DoD = %.1f %%" % (time_s[0], time_s[0] / 3600.0, dod_percent[0])'
 
 
 def _set(proxy, name, value):
@@ -115,7 +61,7 @@ def read_run(run_dir):
     pvd = os.path.join(run_dir, "fields.pvd")
     history = next((os.path.join(run_dir, n) for n in ("history.csv", "discharge.csv")
                     if os.path.isfile(os.path.join(run_dir, n))), None)
-    if not os.path.isfile(pvd) or history is None:
+    if not (os.path.isfile(pvd) and os.path.isfile(os.path.join(run_dir, "params.json"))) or history is None:
         raise SystemExit(f"discharge_4d: {run_dir} is not a discharge run folder (fields.pvd and "
                          "history.csv are needed): run `electrovox discharge LABELS RUN_DIR` first")
     params = {}
@@ -139,7 +85,7 @@ def lithiation_range(reader, times):
         info = reader.GetPointDataInformation().GetArray("lithiation")
         a, b = info.GetRange(0)
         if a <= b:                                     # an all-NaN frame has an empty range
-            lo, hi = builtins.min(lo, a), builtins.max(hi, b)
+            lo, hi = min(lo, a), max(hi, b)
     if lo > hi:
         raise SystemExit("discharge_4d: the frames hold no lithiation (no active material)")
     return lo, hi
@@ -147,38 +93,46 @@ def lithiation_range(reader, times):
 
 def build(run_dir):
     """Build the 4D layout for a discharge run folder; returns a dict of the proxies and numbers."""
+    from paraview import simple
     from paraview.simple import (
         AssignViewToLayout,
         ColorBy,
         CreateLayout,
         CreateRenderView,
         CreateView,
-        CSVReader,
         GetAnimationScene,
         GetColorTransferFunction,
         GetOpacityTransferFunction,
         GetScalarBar,
-        ProgrammableFilter,
-        PVDReader,
-        PythonAnnotation,
+        OutputPort,
         RenameSource,
         Show,
         Threshold,
     )
 
     from electrovox.filters.pv_display import apply_phase_colours
+    from electrovox.phases import DEFAULT_LEGEND
 
     run = read_run(run_dir)
-    reader = PVDReader(FileName=run["pvd"])
-    RenameSource("discharge fields", reader)
+    if not hasattr(simple, "EVXRunFolderReader"):
+        raise SystemExit("discharge_4d: the ElectroVox plugin is not loaded: run this script with "
+                         "bin/electrovox-pvbatch (or Tools > Manage Plugins > filters/pvplugin/ElectroVox.py)")
+    # one reader for the frames (port 0), the history (1) and the history at the animation time (2:
+    # the marker and the annotation): no Python-scripted filter, which Debian 13's ParaView 5.13 GUI
+    # cannot create without crashing
+    reader = simple.EVXRunFolderReader(FileName=os.path.join(run["run_dir"], "params.json"))
+    RenameSource("discharge run", reader)
+    fields, history, marker = (OutputPort(reader, i) for i in range(3))
     steps = reader.TimestepValues                     # a float, not a list, for a single frame
     times = [float(t) for t in (steps if hasattr(steps, "__len__") else [steps])] or [0.0]
-    history = CSVReader(FileName=[run["history"]])
-    RenameSource("discharge history", history)
     scene = GetAnimationScene()
     scene.UpdateAnimationUsingDataTimeSteps()
     scene.PlayMode = "Snap To TimeSteps"
     lo, hi = lithiation_range(reader, times)
+    ids = reader.GetDataInformation(0).GetPointDataInformation().GetArrayInformation("phase")
+    if ids is None:
+        raise SystemExit(f"discharge_4d: the frames of {run['run_dir']} hold no 'phase' array (run folders "
+                         "written before ElectroVox's frames held it): run the discharge again into a new folder")
 
     layout = CreateLayout("ElectroVox discharge 4D")
     # (a) the lithiation, volume-rendered, one colour range for all frames
@@ -186,7 +140,7 @@ def build(run_dir):
     AssignViewToLayout(view=view3d, layout=layout, hint=0)
     # the active material only: the Threshold keeps the cells whose corners all hold a lithiation
     # (NaN elsewhere, which volume rendering of the image would not leave out)
-    solid = Threshold(Input=reader, Scalars=["POINTS", "lithiation"])
+    solid = Threshold(Input=fields, Scalars=["POINTS", "lithiation"])
     RenameSource("active material", solid)
     if not (_set(solid, "LowerThreshold", 0.0) and _set(solid, "UpperThreshold", 1.0)):
         solid.ThresholdRange = [0.0, 1.0]              # ParaView < 5.10
@@ -213,17 +167,9 @@ def build(run_dir):
     for name in ("TitleColor", "LabelColor"):
         _set(bar, name, [0.1, 0.1, 0.1])
     _set(view3d, "OrientationAxesLabelColor", [0.1, 0.1, 0.1])
-    # the time annotation, from the marker's row at the animation time
-    marker = ProgrammableFilter(Input=history)
-    RenameSource("marker at the animation time", marker)
-    marker.OutputDataSetType = "vtkTable"
-    marker.Script = MARKER_SCRIPT.replace("NOMINAL_MAH_G", repr(run["nominal_mAh_g"]))
-    marker.RequestInformationScript = MARKER_INFO_SCRIPT.replace("FRAME_TIMES", repr(times))
-    note = PythonAnnotation(Input=marker)
-    RenameSource("time annotation", note)
-    note.ArrayAssociation = "Row Data"
-    note.Expression = ANNOTATION
-    text = Show(note, view3d)
+    # the time annotation: the marker table in a render view is drawn as text (its first cell,
+    # the 'annotation' column)
+    text = Show(marker, view3d)
     for where in ("Upper Left Corner", "UpperLeftCorner"):  # 5.10+ / older names of the same place
         try:
             _set(text, "WindowLocation", where)
@@ -233,18 +179,17 @@ def build(run_dir):
     text.FontSize = 14
     text.Color = [0.0, 0.0, 0.0]
 
-    # (b) the phases in a y-plane slice
-    phases = ProgrammableFilter(Input=reader)
-    RenameSource("phase", phases)
-    phases.Script = PHASE_SCRIPT
+    # (b) the phases in a y-plane slice: the frames' phase array
     view_ph = CreateRenderView()
     AssignViewToLayout(view=view_ph, layout=layout, hint=2)
-    ph = Show(phases, view_ph)
+    ph = Show(fields, view_ph)
     ph.SetRepresentationType("Slice")
     ph.SliceMode = "XZ Plane"
-    ext = reader.GetDataInformation().GetExtent()
+    ext = reader.GetDataInformation(0).GetExtent()
     ph.Slice = (ext[2] + ext[3]) // 2                  # the middle y plane
-    phase_lut = apply_phase_colours(ph, PHASE_LEGEND, "phase", view=view_ph)
+    top = int(ids.GetComponentRange(0)[1])           # the legend lists the ids up to the largest present
+    legend = {i: name for i, name in DEFAULT_LEGEND.items() if i <= top}
+    phase_lut = apply_phase_colours(ph, legend, "phase", view=view_ph)
     phase_bar = GetScalarBar(phase_lut, view_ph)
     phase_bar.TitleFontSize, phase_bar.LabelFontSize = 12, 12
     view_ph.OrientationAxesVisibility = 1
@@ -258,7 +203,7 @@ def build(run_dir):
     curve.SeriesVisibility = ["voltage_V"]
     curve.SeriesLabel = ["voltage_V", "voltage (V)"]
     curve.SeriesColor = ["voltage_V", "0.1", "0.3", "0.7"]
-    dot = Show(marker, chart)
+    dot = Show(marker, chart, "XYChartRepresentation")   # the port is drawn as text by default
     dot.UseIndexForXAxis = 0
     dot.XArrayName = "capacity_mAh_g"
     dot.SeriesVisibility = ["voltage_V"]
@@ -274,8 +219,8 @@ def build(run_dir):
         _set(chart, name, 12)
 
     _cameras(reader, view3d, view_ph)
-    return {"run": run, "reader": reader, "history": history, "marker": marker, "annotation": note,
-            "phases": phases, "layout": layout, "views": [view3d, view_ph, chart], "lut": lut,
+    return {"run": run, "reader": reader, "history": history, "marker": marker, "fields": fields,
+            "layout": layout, "views": [view3d, view_ph, chart], "lut": lut,
             "range": (lo, hi), "times": times, "scene": scene}
 
 
@@ -283,7 +228,7 @@ def _cameras(reader, view3d, view_ph):
     """Both render views look from -y with z (the thickness) upwards."""
     b = reader.GetDataInformation().GetBounds()
     mid = [(b[0] + b[1]) / 2, (b[2] + b[3]) / 2, (b[4] + b[5]) / 2]
-    size = builtins.max(b[1] - b[0], b[3] - b[2], b[5] - b[4])
+    size = max(b[1] - b[0], b[3] - b[2], b[5] - b[4])
     view3d.CameraFocalPoint = mid
     view3d.CameraPosition = [mid[0] + 1.2 * size, mid[1] - 3 * size, mid[2] + 1.2 * size]
     view3d.CameraViewUp = [0.0, 0.0, 1.0]
@@ -294,18 +239,23 @@ def _cameras(reader, view3d, view_ph):
     view_ph.CameraParallelProjection = 1
     # the whole x-z slice in the left part of the view, the phase legend at the right
     width, height = b[1] - b[0], b[5] - b[4]
-    view_ph.CameraParallelScale = 0.55 * builtins.max(height, 1.8 * width)
+    view_ph.CameraParallelScale = 0.55 * max(height, 1.8 * width)
     shift = 0.3 * view_ph.CameraParallelScale
     view_ph.CameraFocalPoint = [mid[0] + shift, mid[1], mid[2]]
     view_ph.CameraPosition = [mid[0] + shift, mid[1] - 3 * size, mid[2]]
 
 
+def marker_at(state, t):
+    """The reader's history row at time ``t`` as a dict (its output 2, builtin session)."""
+    reader = state["reader"]
+    reader.UpdatePipeline(t)
+    out = reader.GetClientSideObject().GetOutputDataObject(2)
+    return {out.GetColumnName(i): out.GetColumn(i).GetValue(0) for i in range(out.GetNumberOfColumns())}
+
+
 def annotation_at(state, t):
-    """The time annotation's text at time ``t`` (the filter's own output, builtin session)."""
-    note = state["annotation"]
-    note.UpdatePipeline(t)
-    out = note.GetClientSideObject().GetOutputDataObject(0)
-    return out.GetColumn(0).GetValue(0) if out is not None and out.GetNumberOfColumns() else ""
+    """The time annotation's text at time ``t``."""
+    return marker_at(state, t).get("annotation", "")
 
 
 def set_time(state, t):

@@ -255,3 +255,19 @@ def test_run_folder_resumes_to_the_identical_result(tmp_path):
     for col in ("voltage_V", "capacity_mAh_g", "mean_lithiation"):
         np.testing.assert_array_equal(again["history"][col], ref["history"][col])
     assert read_bpx(tmp_path / "run" / "params.json") == ref["params"]
+
+
+def test_frames_carry_the_phases_by_default_ids_whatever_the_legend():
+    """The frames' ``phase`` array is the input labels mapped to ElectroVox's default ids (0 pore,
+    1 cbd, 2 am, 3 crack) for a legend with other ids: exact, voxel for voxel."""
+    from electrovox.phases import DEFAULT_LEGEND
+
+    lab = _blobs((10, 6, 6), seed=2)                       # ids 0 pore, 1 cbd, 2 am
+    lab[3, :2, :2] = 0
+    lab[3, 0, 0] = 3                                       # one crack voxel in a pore
+    relabel = np.array([7, 5, 9, 4], np.uint8)             # pore -> 7, cbd -> 5, am -> 9, crack -> 4
+    legend = {7: "pore", 5: "cbd", 9: "am", 4: "crack"}
+    r = discharge(relabel[lab], legend, 1.0, output_rows=4, frames=1)
+    ids = {v: k for k, v in DEFAULT_LEGEND.items()}
+    want = np.array([ids["pore"], ids["cbd"], ids["am"], ids["crack"]])[lab]
+    np.testing.assert_array_equal(r["fields"]["phase"], want)

@@ -36,7 +36,7 @@ pytestmark = pytest.mark.paraview
 
 SCRIPT = ROOT / "state_files" / "discharge_4d.py"
 LAYOUT = "ElectroVox discharge 4D"
-# the phase colours of electrovox.phases.PHASES as 8-bit RGB, by the ids of the script's 'phase'
+# the phase colours of electrovox.phases.PHASES as 8-bit RGB, by DEFAULT_LEGEND id (pore, cbd, am)
 PHASE_RGB = {0: (31, 31, 41), 1: (51, 161, 43), 2: (217, 140, 64)}
 # ends of ParaView's "Viridis (matplotlib)" preset, 8-bit RGB (#440154, #fde725)
 VIRIDIS_LOW, VIRIDIS_HIGH = (68, 1, 84), (253, 231, 37)
@@ -83,13 +83,9 @@ def run4d(tmp_path_factory):
         rows = list(csv.DictReader(f))
     history = {k: np.array([float(r[k]) for r in rows]) for k in ("time_s", "capacity_mAh_g", "voltage_V")}
     config = json.loads((run / "run.json").read_text())["config"]["params"]
-    # the phases where the fields are defined (the frames store no labels): the script's rule
-    li, phis = fields[0]["lithiation"], fields[0]["solid_potential"]
-    phase = np.where(np.isfinite(li), 2, np.where(np.isfinite(phis), 1, 0))
-    names = {v: k for k, v in DEFAULT_LEGEND.items()}
-    truth = np.zeros(lab.shape, np.int64)                # the phantom's labels: pore and crack hold
-    truth[lab == names["cbd"]] = 1                       # electrolyte only, cbd is solid + electrolyte
-    truth[lab == names["am"]] = 2
+    # the frames' phase array against the phantom's labels (written with DEFAULT_LEGEND ids)
+    phase = fields[0]["phase"]
+    truth = lab.astype(np.int64)
     return {"dir": d, "run": run, "labels": lab, "result": res, "times": [t for t, _ in frames],
             "fields": fields, "history": history, "c_rate": config["cell.c_rate"],
             "nominal": config["positive.capacity_basis_mAh_g"], "phase": phase, "truth": truth,
@@ -321,22 +317,20 @@ from paraview.simple import (FindSource, GetAnimationScene, GetColorTransferFunc
 from vtkmodules.util.numpy_support import vtk_to_numpy
 pvsm, out = sys.argv[1], sys.argv[2]
 LoadState(pvsm)
-reader = FindSource("discharge fields")
+reader = FindSource("discharge run")
 times = [float(t) for t in reader.TimestepValues]
 lut = GetColorTransferFunction("lithiation")
 res = {"times": times, "keeper_times": [float(t) for t in GetTimeKeeper().TimestepValues],
        "reader_file": reader.FileName, "lut_range": [lut.RGBPoints[0], lut.RGBPoints[-4]],
        "mode": str(lut.AutomaticRescaleRangeMode), "texts": [], "rows": []}
-phase = FindSource("phase")
-phase.UpdatePipeline(times[0])
-img = phase.GetClientSideObject().GetOutputDataObject(0)
+reader.UpdatePipeline(times[0])
+img = reader.GetClientSideObject().GetOutputDataObject(0)
 res["dims"] = list(img.GetDimensions())
 np.save(out + "_phase.npy", vtk_to_numpy(img.GetPointData().GetArray("phase")))
-note, marker = FindSource("time annotation"), FindSource("marker at the animation time")
-for t in times:
-    note.UpdatePipeline(t)
-    res["texts"].append(note.GetClientSideObject().GetOutputDataObject(0).GetColumn(0).GetValue(0))
-    row = marker.GetClientSideObject().GetOutputDataObject(0)
+for t in times:   # output 2: the history at the time, its first column the annotation's text
+    reader.UpdatePipeline(t)
+    row = reader.GetClientSideObject().GetOutputDataObject(2)
+    res["texts"].append(row.GetColumn(0).GetValue(0))
     res["rows"].append({row.GetColumnName(i): row.GetColumn(i).GetValue(0) for i in range(row.GetNumberOfColumns())})
 layout = GetLayoutByName("ElectroVox discharge 4D")
 scene = GetAnimationScene()
@@ -359,24 +353,24 @@ def reloaded(script_run, run4d):
 
 
 def test_state_reloads_with_the_run_folders_frames(reloaded, run4d):
-    """LoadState in a fresh pvbatch: the PVD reader reads the run folder's fields.pvd, the time
+    """LoadState in a fresh pvbatch: the EVX Run Folder Reader reads the run folder, the time
     steps are the frames' times (the PVD's numbers, 1e-12), the locked colour range is the numpy
-    min / max over all frames, the phase array equals the rule applied by numpy to the frame and
-    the phantom's labels (crack and pore: electrolyte only), the marker's row at each time is the
-    history interpolated in time, and the reloaded layout renders (not blank)."""
+    min / max over all frames, the phase array equals the phantom's labels, the marker's row at
+    each time is the history interpolated in time (its first column the annotation's text), and
+    the reloaded layout renders (not blank)."""
     out = reloaded["out"]
-    assert Path(out["reader_file"]) == run4d["run"] / "fields.pvd"
+    assert Path(out["reader_file"]) == run4d["run"] / "params.json"
     np.testing.assert_allclose(out["times"], run4d["times"], rtol=1e-12)
     np.testing.assert_allclose(out["keeper_times"], run4d["times"], rtol=1e-12)
     assert out["lut_range"] == pytest.approx(list(_lith_range(run4d)), rel=1e-12)
     assert out["mode"].strip("'\"") == "Never"
     nx, ny, nz = out["dims"]
     seen = reloaded["phase"].reshape(nz, ny, nx)
-    np.testing.assert_array_equal(run4d["phase"], run4d["truth"])   # the rule recovers the phases
+    np.testing.assert_array_equal(run4d["phase"], run4d["truth"])   # the frames hold the labels
     np.testing.assert_array_equal(seen, run4d["truth"])
     h = run4d["history"]
     for t, row, text in zip(run4d["times"], out["rows"], out["texts"], strict=True):
-        assert row["time_s"] == t
+        assert row["time_s"] == t and row["annotation"] == text
         # the same float64 interpolation of the same CSV numbers: equal to round-off
         q = np.interp(t, np.concatenate([[0.0], h["time_s"]]), np.concatenate([[0.0], h["capacity_mAh_g"]]))
         assert row["capacity_mAh_g"] == pytest.approx(q, rel=1e-12, abs=1e-12)
@@ -395,12 +389,6 @@ def gui4d(run4d):
     """The ParaView GUI under Xvfb runs tests/pv_scripts/gui_discharge_4d.py on the run folder (two
     animation times, screenshots), then the screen is captured and the GUI quits on Ctrl+Q."""
     _require("paraview", "Xvfb", "xdotool", "import")
-    if tuple(int(x) for x in (_pv_conf().get("EVX_PV_VERSION", "0.0").split(".") + ["0"])[:2]) >= (5, 13):
-        # Debian 13's ParaView 5.13 GUI segfaults in its Python syntax highlighter as soon as any
-        # Python-scripted filter (Programmable Filter, Python Calculator) is created, with or without
-        # ElectroVox (reproduced with a bare Sphere + ProgrammableFilter); the layout is tested in
-        # pvbatch there, and in the GUI on 5.11 (docs/paraview.md, "4D inspection")
-        pytest.skip("ParaView 5.13 GUI: Python-scripted filters crash the GUI (Debian 13 build)")
     d = run4d["dir"] / "gui"
     home, xdg, out = d / "home", d / "xdg-run", d / "out"
     for p in (home / ".config" / "ParaView", xdg, out):

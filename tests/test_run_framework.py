@@ -438,3 +438,29 @@ def test_no_vtk_import():
             "print(any(m.startswith(('vtk', 'vtkmodules', 'paraview')) for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"
+
+
+def test_history_at_interpolates_in_time():
+    """A history whose columns are linear in time is read back exactly (1e-12) at any time between
+    rows; after the last row it holds the last value; before the first row a capacity rises from 0
+    at t = 0 (it counts from zero) while the voltage holds the first row's; the DoD is Q / Q_nom,
+    and under a constant current (capacity = C-rate x Q_nom x t / 1 h) equals C-rate x t / 1 h."""
+    from electrovox.solvers.run.timeline import history_at, time_label
+
+    c_rate, q_nom = 0.5, 280.0
+    ts = np.array([60.0, 120.0, 600.0, 3600.0])
+    hist = {"step": np.arange(4), "time_s": ts, "voltage_V": 4.2 - 1e-4 * ts,
+            "capacity_mAh_g": c_rate * q_nom * ts / 3600.0}
+    for t in (60.0, 90.0, 1000.0, 3600.0):
+        row = history_at(hist, t, q_nom)
+        assert "step" not in row and row["time_s"] == t
+        assert row["voltage_V"] == pytest.approx(4.2 - 1e-4 * t, rel=1e-12)
+        assert row["dod_percent"] == pytest.approx(100 * c_rate * t / 3600.0, rel=1e-12)
+    early = history_at(hist, 30.0, q_nom)
+    assert early["capacity_mAh_g"] == pytest.approx(c_rate * q_nom * 30 / 3600, rel=1e-12)
+    assert early["voltage_V"] == hist["voltage_V"][0]
+    assert history_at(hist, 5000.0)["voltage_V"] == hist["voltage_V"][-1]
+    assert "dod_percent" not in history_at(hist, 100.0)          # no nominal capacity: no DoD
+    assert time_label(history_at(hist, 1800.0, q_nom)) == "t = 1800 s (0.50 h)   DoD = 25.0 %"
+    assert time_label({"time_s": 0.0}) == "t = 0 s (0.00 h)"
+    assert time_label({"time_s": 2.3456e-4}) == "t = 0.000235 s"  # sub-second runs (impregnation)

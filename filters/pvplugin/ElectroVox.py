@@ -44,6 +44,9 @@ _READERS = {"EVXTIFFStackReader": ("tif tiff", "ElectroVox TIFF stack"),
             "EVXRunFolderReader": ("json", "ElectroVox run folder (params.json)")}
 #: readers that open one file name only (ParaView's filename_patterns)
 _PATTERNS = {"EVXRunFolderReader": "params.json"}
+#: output ports a render view draws as text (a vtkTable whose first cell is the text): the run
+#: folder's history at the animation time, whose first column is the time annotation
+_TEXT_PORTS = {"EVXRunFolderReader": (2,)}
 
 
 def _label(name: str) -> str:
@@ -81,6 +84,7 @@ def _register(name, algorithm, menu, doc, views):
                      'si_class="vtkSITimeStepsProperty"/>')
     hints = [f'<ShowInMenu category="{menu}"/>'] if menu else []
     hints += [f'<View type="{view}" port="{port}"/>' for port, view in views.items()]
+    hints += [f'<OutputPort index="{port}" name="Output-{port}" type="text"/>' for port in _TEXT_PORTS.get(name, ())]
     if menu is None:
         ext, desc = _READERS[name]
         pattern = f' filename_patterns="{_PATTERNS[name]}"' if name in _PATTERNS else f' extensions="{ext}"'

@@ -7,7 +7,8 @@ properties or of the input.  Outputs, all following ParaView's time (the frames'
 - port 0: the frame at the requested time on the image grid, point arrays ``lithiation``
   (c_s / c_max in the active material, NaN elsewhere), ``electrolyte_concentration`` (mol/m^3),
   ``solid_potential`` and ``electrolyte_potential`` (V against the Li foil) and
-  ``reaction_current_density`` (A/m^2, negative = lithiation);
+  ``reaction_current_density`` (A/m^2, negative = lithiation), ``phase`` (uint8, the voxel's
+  phase by :data:`electrovox.phases.DEFAULT_LEGEND` ids whatever the input's legend);
 - port 1: the discharge curve (``time_s``, ``voltage_V``, ``capacity_mAh_g``, mean lithiation,
   OCV, overpotential, conservation residuals per interval, iterations) for a line chart;
 - port 2: the profiles along z at the requested time (``z_um``, ``lithiation``,

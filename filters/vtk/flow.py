@@ -10,7 +10,11 @@
   with ``RunDir`` set it writes a run folder as it goes and resumes an unfinished one.
 - :class:`RunFolderReader`: a finished (or running) run folder served as a time series without
   solving again: output 0 the frame of ``fields.pvd`` at the requested time (``TIME_STEPS`` from
-  the folder), output 1 the history table (``history.csv``).
+  the folder), output 1 the history table (``history.csv``), output 2 the history at the
+  requested time (:func:`electrovox.solvers.run.timeline.history_at`: two equal rows, a marker
+  for a chart; with a discharge's ``dod_percent``) whose first column ``annotation`` holds the
+  time's label (:func:`~electrovox.solvers.run.timeline.time_label`), so that the table shown in a
+  render view is a time annotation in physical units.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 from vtkmodules.util import numpy_support
-from vtkmodules.vtkCommonDataModel import vtkImageData, vtkTable
+from vtkmodules.vtkCommonDataModel import vtkDataObject, vtkImageData, vtkTable
+from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline as SDDP
 
 from electrovox.errors import BadInput
 from electrovox.filters.vtk.base import EVXAlgorithm
@@ -109,7 +114,7 @@ class RunFolderReader(EVXAlgorithm):
     label = "EVX Run Folder Reader"
     params = ParamSet("run_folder", [_FILE])
     inputs = ()
-    outputs = ("vtkImageData", "vtkTable")
+    outputs = ("vtkImageData", "vtkTable", "vtkTable")
 
     def SetFileName(self, name):  # noqa: D102
         self.set_param("file_name", "" if name is None else str(name))
@@ -123,6 +128,22 @@ class RunFolderReader(EVXAlgorithm):
             raise BadInput(path, "is not an ElectroVox run folder (no params.json)",
                            "open the params.json of a folder written with --run-dir / RunDir")
         return RunFolder(path)
+
+    def information(self, in_infos, out_info):  # noqa: D102
+        # the frames' grid, read from the first frame's header: without a whole extent, filters
+        # downstream (Threshold, Slice) ask for an empty piece of the image
+        try:
+            frames = self._folder().frames()
+        except BadInput:
+            return
+        if frames:
+            from vtkmodules.vtkIOXML import vtkXMLImageDataReader
+            reader = vtkXMLImageDataReader()
+            reader.SetFileName(str(frames[0].path))
+            reader.UpdateInformation()
+            info, src = out_info.GetInformationObject(0), reader.GetOutputInformation(0)
+            for key in (SDDP.WHOLE_EXTENT(), vtkDataObject.SPACING(), vtkDataObject.ORIGIN()):
+                info.CopyEntry(src, key)
 
     def time_steps(self):  # noqa: D102
         try:
@@ -140,12 +161,30 @@ class RunFolderReader(EVXAlgorithm):
         table = vtkTable()
         for name, col in hist.items():
             table.AddColumn(_column(name, col))
-        return {"frames": frames, "history": table}
+        return {"frames": frames, "history": table, "columns": hist, "basis": _capacity_basis(folder.path)}
 
     def select_time(self, result, t):  # noqa: D102
+        from electrovox.solvers.run.timeline import history_at, time_label
         img, frame = read_frame(result["frames"], t)
         img.GetFieldData().AddArray(string_array("run_step", [str(frame.step)]))
-        return [img, result["history"]]
+        # no requested time (a plain Update): the time of the frame read_frame picked (the first)
+        at = frame.time_s if t is None else float(t)
+        row = history_at(result["columns"], at, result["basis"])
+        marker = vtkTable()
+        marker.AddColumn(string_array("annotation", [time_label(row)] * 2))
+        for name, value in row.items():   # the row twice: a chart draws a line of two equal points, a dot
+            marker.AddColumn(_column(name, [value, value]))
+        return [img, result["history"], marker]
+
+
+def _capacity_basis(path: Path) -> float | None:
+    """A discharge run's nominal capacity (mAh/g) from its run.json, for the depth of discharge; else None."""
+    import json
+    try:
+        config = json.loads((path / "run.json").read_text())["config"]
+        return float(config["params"]["positive.capacity_basis_mAh_g"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None   # not a discharge run (flow, impregnation): the label gives the time only
 
 
 def read_frame(frames, t):

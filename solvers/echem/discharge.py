@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from electrovox.errors import BadInput
+from electrovox.phases import DEFAULT_LEGEND
 from electrovox.solvers.echem.cell import CellModel, StepFailed
 from electrovox.solvers.echem.mesh import CLOGGING, build_mesh
 from electrovox.solvers.echem.parameters import CEI_MODES, EchemParameters, default_parameters
@@ -181,6 +182,12 @@ class DischargeSolver(TimeSolver):
         self.model = CellModel(mesh, params, self.current_A, thick / params.cei.conductivity_S_m)
         self.model.check_input()
         self.frame_spacing_um = tuple(s * 1e6 for s in config.spacing_m)
+        # the frames' phase array, ElectroVox's default ids whatever the input's legend (255: a label
+        # the legend does not name): the 4D layout colours its slice by it without re-reading labels
+        default_id = {name: i for i, name in DEFAULT_LEGEND.items()}
+        self._phase = np.full(np.shape(labels), 255, np.uint8)
+        for k, v in legend.items():
+            self._phase[np.asarray(labels) == k] = default_id.get(v, 255)
         self.dt = config.dt_initial_s
         self.counters = np.zeros(4)        # substeps, newton, linear iterations, cut-off reached (0/1)
         self.interval = {"charge": 0.0, "lithium": 0.0, "salt": 0.0}
@@ -306,7 +313,7 @@ class DischargeSolver(TimeSolver):
         phe = np.where(ei >= 0, m.phi[ns + np.maximum(ei, 0)], np.nan).astype(np.float32)
         phs = np.where(si >= 0, m.phi[np.maximum(si, 0)], np.nan).astype(np.float32)
         return {"lithiation": lith, "electrolyte_concentration": ce, "solid_potential": phs,
-                "electrolyte_potential": phe, "reaction_current_density": j}
+                "electrolyte_potential": phe, "reaction_current_density": j, "phase": self._phase[:nz]}
 
     def state(self) -> dict:  # noqa: D102
         st = dict(self.model.state())

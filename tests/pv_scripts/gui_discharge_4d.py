@@ -37,14 +37,13 @@ try:
         # fonts at their size in points (by default the GUI scales them with the image/widget ratio)
         SaveScreenshot(vol_png, view3d, ImageResolution=[600, 500], FontScaling="Do not scale fonts")
         SaveScreenshot(layout_png, state["layout"], ImageResolution=[1200, 600], FontScaling="Do not scale fonts")
-        state["marker"].UpdatePipeline(t)
-        row = state["marker"].GetClientSideObject().GetOutputDataObject(0)
+        row = d4d.marker_at(state, t)       # the reader's history at the time (its output 2)
         shots.append({
             "time": t, "animation_time": float(scene.AnimationTime), "view_time": float(view3d.ViewTime),
             "annotation": text, "volume_png": vol_png, "layout_png": layout_png,
             "lut_range": [float(lut.RGBPoints[0]), float(lut.RGBPoints[-4])],
             "rescale_mode": str(lut.AutomaticRescaleRangeMode).strip("'\""),
-            "marker": {row.GetColumnName(i): row.GetColumn(i).GetValue(0) for i in range(row.GetNumberOfColumns())},
+            "marker": row,
         })
     for view in state["views"]:            # the widgets on screen again (the screenshots rendered offscreen)
         Render(view)
