@@ -513,6 +513,85 @@ def _stop(proc: subprocess.Popen, group: bool = False, wait: float = 5.0) -> Non
         proc.wait(wait)
 
 
+class GuiSession:
+    """The ParaView GUI under Xvfb running one script (``electrovox-paraview --script=...``).
+
+    As a user starts it: a fresh HOME whose settings skip the welcome dialog (the setting ParaView
+    writes when "Don't show this window again" is ticked), its own XDG runtime folder, the
+    launcher's environment plus ``env``.  A context manager: on leaving, the GUI's process group
+    and Xvfb are stopped whatever happened.  ``limit_s`` bounds the GUI process (``timeout``).
+    """
+
+    def __init__(self, tmp: Path, script: Path, limit_s: int, **env):
+        self.tmp, self.script, self.limit_s, self.extra = Path(tmp), script, limit_s, env
+        self.log_path = self.tmp / "paraview.log"
+        self.gui = self.xvfb = None
+
+    def __enter__(self):
+        home, xdg = self.tmp / "home", self.tmp / "xdg-run"
+        (home / ".config" / "ParaView").mkdir(parents=True, exist_ok=True)
+        xdg.mkdir(exist_ok=True)
+        xdg.chmod(0o700)
+        version = _pv_conf().get("EVX_PV_VERSION", "")
+        for name in {f"ParaView{version}.ini", f"ParaView{'.'.join(version.split('.')[:2])}.ini", "ParaView.ini"}:
+            (home / ".config" / "ParaView" / name).write_text("[General]\nGeneralSettings.ShowWelcomeDialog=0\n")
+        self.xvfb, self.display = _start_xvfb(self.tmp / "xvfb.log")
+        self.env = _clean_env(DISPLAY=self.display, HOME=home, XDG_CONFIG_HOME=home / ".config",
+                              XDG_RUNTIME_DIR=xdg, **self.extra)
+        try:
+            with open(self.log_path, "wb") as log:   # Popen holds its own copy
+                self.gui = subprocess.Popen(["timeout", str(self.limit_s), str(BIN / "electrovox-paraview"),
+                                             f"--script={self.script}"], stdout=log, stderr=subprocess.STDOUT,
+                                            env=self.env, cwd=self.tmp, start_new_session=True)
+        except BaseException:
+            _stop(self.xvfb)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        if self.gui is not None:
+            _stop(self.gui, group=True)
+        if self.xvfb is not None:
+            _stop(self.xvfb)
+
+    def log_tail(self, n: int = 4000) -> str:
+        return self.log_path.read_text(errors="replace")[-n:] if self.log_path.is_file() else ""
+
+    def wait_for(self, path: Path, seconds: float) -> bool:
+        """Wait until the script writes ``path`` (True), the GUI exits or ``seconds`` pass (False)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not path.exists() and self.gui.poll() is None:
+            time.sleep(0.25)
+        return path.exists()
+
+    def x(self, *args, **kw) -> subprocess.CompletedProcess:
+        """Run an X client (xdotool, import) on the session's display."""
+        return subprocess.run([str(a) for a in args], capture_output=True, text=True, env=self.env,
+                              timeout=kw.pop("timeout", 60), **kw)
+
+    def windows(self, name: str = "ParaView") -> list[str]:
+        return self.x("xdotool", "search", "--onlyvisible", "--name", name).stdout.split()
+
+    def capture(self, png: Path, tries: int = 2) -> bool:
+        """The whole screen into ``png`` (ImageMagick's import); True when written."""
+        for _attempt in range(tries):
+            if self.x("import", "-window", "root", png).returncode == 0 and png.is_file():
+                return True
+            time.sleep(1)
+        return False
+
+    def quit(self, wait: float = 30) -> int | None:
+        """Quit like a user: focus the main window, File > Exit (Ctrl+Q); the exit code or None."""
+        wins = self.windows()
+        if wins:
+            self.x("xdotool", "windowfocus", "--sync", wins[0], timeout=20)
+            self.x("xdotool", "key", "--clearmodifiers", "ctrl+q", timeout=20)
+        try:
+            return self.gui.wait(wait)
+        except subprocess.TimeoutExpired:
+            return None
+
+
 def _write_electrode(path: Path) -> np.ndarray:
     """A small electrode phantom's labels (pore, cbd, am, crack; 28 x 24 x 20 voxels of 0.5 um, a
     different size per axis so that an axis mix-up shows); returns the labels written."""
@@ -537,86 +616,40 @@ def gui_run(tmp_path_factory):
     truth = _write_image_sample(tmp_path / "image.nc")
     electrode = _write_electrode(tmp_path / "electrode.nc")
 
-    home, run_dir, out = tmp_path / "home", tmp_path / "xdg-run", tmp_path / "out"
-    for p in (home / ".config" / "ParaView", run_dir, out):
-        p.mkdir(parents=True)
-    run_dir.chmod(0o700)
-    # no welcome dialog: the setting ParaView writes when "Don't show this window again" is ticked
-    version = _pv_conf().get("EVX_PV_VERSION", "")
-    names = {f"ParaView{version}.ini", f"ParaView{'.'.join(version.split('.')[:2])}.ini", "ParaView.ini"}
-    for name in names:
-        (home / ".config" / "ParaView" / name).write_text("[General]\nGeneralSettings.ShowWelcomeDialog=0\n")
-
-    def log_tail():
-        return (tmp_path / "paraview.log").read_text(errors="replace")[-4000:]
-
-    xvfb, display = _start_xvfb(tmp_path / "xvfb.log")
-    gui = None
-    try:
-        env = _clean_env(DISPLAY=display, HOME=home, XDG_CONFIG_HOME=home / ".config",
-                         XDG_RUNTIME_DIR=run_dir, EVX_GUI_DATA=tmp_path / "sample.nc", EVX_GUI_OUT=out,
-                         EVX_GUI_IMAGE=tmp_path / "image.nc", EVX_GUI_ELECTRODE=tmp_path / "electrode.nc")
-        gui_log = open(tmp_path / "paraview.log", "wb")
-        gui = subprocess.Popen(["timeout", "300", str(BIN / "electrovox-paraview"),
-                                f"--script={SCRIPTS / 'gui_phase_legend.py'}"],
-                               stdout=gui_log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
-                               start_new_session=True)
-        gui_log.close()
+    out = tmp_path / "out"
+    out.mkdir()
+    with GuiSession(tmp_path, SCRIPTS / "gui_phase_legend.py", 300, EVX_GUI_DATA=tmp_path / "sample.nc",
+                    EVX_GUI_OUT=out, EVX_GUI_IMAGE=tmp_path / "image.nc",
+                    EVX_GUI_ELECTRODE=tmp_path / "electrode.nc") as gui:
         marker = out / "done.json"
-        deadline = time.monotonic() + 280  # ~60 s alone; a busy 2-core machine takes 2-3x
-        while time.monotonic() < deadline and not marker.exists() and gui.poll() is None:
-            time.sleep(0.25)
-
-        assert marker.exists(), f"the GUI script did not finish (exit {gui.poll()}); log:\n{log_tail()}"
+        # ~60 s alone; a busy 2-core machine takes 2-3x
+        assert gui.wait_for(marker, 280), \
+            f"the GUI script did not finish (exit {gui.gui.poll()}); log:\n{gui.log_tail()}"
         done = json.loads(marker.read_text())
-        assert done["ok"], done.get("error", "") + "\n" + log_tail()
+        assert done["ok"], done.get("error", "") + "\n" + gui.log_tail()
 
         time.sleep(2.0)  # let the main window repaint after the script
-        xenv = {**env, "DISPLAY": display}
-        welcome = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "Welcome"],
-                                 capture_output=True, text=True, env=xenv)
-        for wid in welcome.stdout.split():  # belt and braces: the setting should have done it
-            subprocess.run(["xdotool", "windowfocus", "--sync", wid, "key", "Escape"], env=xenv)
+        for wid in gui.windows("Welcome"):  # belt and braces: the setting should have done it
+            gui.x("xdotool", "windowfocus", "--sync", wid, "key", "Escape")
         root_png = tmp_path / "root.png"
-        for _attempt in range(2):
-            shot = subprocess.run(["import", "-window", "root", str(root_png)], capture_output=True,
-                                  text=True, env=xenv, timeout=60)
-            if shot.returncode == 0 and root_png.is_file():
-                break
-            time.sleep(1)
-        assert root_png.is_file(), shot.stderr
+        assert gui.capture(root_png), "import -window root wrote no screenshot"
 
         # the Filters menu opened like a user would: the main window at the screen's corner, a click
         # on "Filters" (the menu bar's 5th title), then a click on "ElectroVox Image" in it
         menu_png, menu_ok = tmp_path / "menu.png", False
-        wins = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "ParaView"],
-                              capture_output=True, text=True, env=xenv).stdout.split()
+        wins = gui.windows()
         if wins:
-            subprocess.run(["xdotool", "windowmove", "--sync", wins[0], "0", "0"], env=xenv, timeout=20)
-            subprocess.run(["xdotool", "windowsize", "--sync", wins[0], "1400", "900"], env=xenv, timeout=20)
+            gui.x("xdotool", "windowmove", "--sync", wins[0], "0", "0", timeout=20)
+            gui.x("xdotool", "windowsize", "--sync", wins[0], "1400", "900", timeout=20)
             time.sleep(1.0)
-            subprocess.run(["import", "-window", "root", str(tmp_path / "before_menu.png")], env=xenv, timeout=60)
-            subprocess.run(["xdotool", "mousemove", "215", "10", "click", "1"], env=xenv, timeout=20)
+            gui.capture(tmp_path / "before_menu.png", tries=1)
+            gui.x("xdotool", "mousemove", "215", "10", "click", "1", timeout=20)
             time.sleep(1.0)
-            menu_ok = subprocess.run(["import", "-window", "root", str(menu_png)], env=xenv,
-                                     timeout=60).returncode == 0
-            subprocess.run(["xdotool", "key", "Escape", "key", "Escape"], env=xenv, timeout=20)
+            menu_ok = gui.capture(menu_png, tries=1)
+            gui.x("xdotool", "key", "Escape", "key", "Escape", timeout=20)
             time.sleep(0.5)
-
-        # quit like a user: focus the main window, File > Exit (Ctrl+Q)
-        wins = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "ParaView"],
-                              capture_output=True, text=True, env=xenv).stdout.split()
-        if wins:
-            subprocess.run(["xdotool", "windowfocus", "--sync", wins[0]], env=xenv, timeout=20)
-            subprocess.run(["xdotool", "key", "--clearmodifiers", "ctrl+q"], env=xenv, timeout=20)
-        try:
-            quit_rc = gui.wait(30)
-        except subprocess.TimeoutExpired:
-            quit_rc = None
-    finally:
-        if gui is not None:
-            _stop(gui, group=True)
-        _stop(xvfb)
+        quit_rc = gui.quit()
+    log_tail = gui.log_tail
     return {"done": done, "root_png": root_png, "quit_rc": quit_rc, "log_tail": log_tail(), "truth": truth,
             "electrode": electrode, "out": out, "dir": tmp_path, "menu_png": menu_png if menu_ok else None,
             "before_menu_png": tmp_path / "before_menu.png"}

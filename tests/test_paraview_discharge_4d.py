@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import json
 import struct
-import subprocess
 import time
 import xml.etree.ElementTree as ET
 from io import BytesIO
@@ -23,11 +22,8 @@ from test_paraview import (  # noqa: F401  (pv_runtime: autouse fixture)
     BIN,
     ROOT,
     SCRIPTS,
-    _clean_env,
-    _pv_conf,
+    GuiSession,
     _require,
-    _start_xvfb,
-    _stop,
     pv_runtime,
     run_checked,
 )
@@ -390,53 +386,23 @@ def gui4d(run4d):
     animation times, screenshots), then the screen is captured and the GUI quits on Ctrl+Q."""
     _require("paraview", "Xvfb", "xdotool", "import")
     d = run4d["dir"] / "gui"
-    home, xdg, out = d / "home", d / "xdg-run", d / "out"
-    for p in (home / ".config" / "ParaView", xdg, out):
-        p.mkdir(parents=True)
-    xdg.chmod(0o700)
-    version = _pv_conf().get("EVX_PV_VERSION", "")
-    for name in {f"ParaView{version}.ini", f"ParaView{'.'.join(version.split('.')[:2])}.ini", "ParaView.ini"}:
-        (home / ".config" / "ParaView" / name).write_text("[General]\nGeneralSettings.ShowWelcomeDialog=0\n")
+    out = d / "out"
+    out.mkdir(parents=True)
     times = (run4d["times"][1], run4d["times"][-1])
-
-    def log_tail():
-        return (d / "paraview.log").read_text(errors="replace")[-4000:]
-
     t0 = time.monotonic()
-    xvfb, display = _start_xvfb(d / "xvfb.log")
-    gui = None
-    try:
-        env = _clean_env(DISPLAY=display, HOME=home, XDG_CONFIG_HOME=home / ".config", XDG_RUNTIME_DIR=xdg,
-                         EVX_GUI_RUN=run4d["run"], EVX_GUI_OUT=out, EVX_GUI_TIMES=",".join(map(repr, times)))
-        with open(d / "paraview.log", "wb") as log:
-            gui = subprocess.Popen(["timeout", "120", str(BIN / "electrovox-paraview"),
-                                    f"--script={SCRIPTS / 'gui_discharge_4d.py'}"],
-                                   stdout=log, stderr=subprocess.STDOUT, env=env, cwd=d, start_new_session=True)
+    with GuiSession(d, SCRIPTS / "gui_discharge_4d.py", 120, EVX_GUI_RUN=run4d["run"], EVX_GUI_OUT=out,
+                    EVX_GUI_TIMES=",".join(map(repr, times))) as gui:
         marker = out / "done.json"
-        deadline = time.monotonic() + 100
-        while time.monotonic() < deadline and not marker.exists() and gui.poll() is None:
-            time.sleep(0.25)
-        assert marker.exists(), f"the GUI script did not finish (exit {gui.poll()}); log:\n{log_tail()}"
+        assert gui.wait_for(marker, 100), \
+            f"the GUI script did not finish (exit {gui.gui.poll()}); log:\n{gui.log_tail()}"
         done = json.loads(marker.read_text())
-        assert done["ok"], done.get("error", "") + "\n" + log_tail()
+        assert done["ok"], done.get("error", "") + "\n" + gui.log_tail()
         time.sleep(1.5)  # let the main window repaint after the script
         root_png = d / "root.png"
-        shot = subprocess.run(["import", "-window", "root", str(root_png)], capture_output=True, text=True,
-                              env=env, timeout=60)
-        wins = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "ParaView"],
-                              capture_output=True, text=True, env=env).stdout.split()
-        if wins:
-            subprocess.run(["xdotool", "windowfocus", "--sync", wins[0]], env=env, timeout=20)
-            subprocess.run(["xdotool", "key", "--clearmodifiers", "ctrl+q"], env=env, timeout=20)
-        try:
-            quit_rc = gui.wait(30)
-        except subprocess.TimeoutExpired:
-            quit_rc = None
-    finally:
-        if gui is not None:
-            _stop(gui, group=True)
-        _stop(xvfb)
-    return {"done": done, "times": times, "root_png": root_png if shot.returncode == 0 else None,
+        shot_ok = gui.capture(root_png)
+        quit_rc = gui.quit()
+    log_tail = gui.log_tail
+    return {"done": done, "times": times, "root_png": root_png if shot_ok else None,
             "quit_rc": quit_rc, "log_tail": log_tail(), "wall_s": time.monotonic() - t0}
 
 

@@ -9,14 +9,12 @@ blank background).
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import run_cli
-from test_paraview import BIN, SCRIPTS, _clean_env, _pv_conf, _require, _start_xvfb, _stop, pv_runtime, run_checked  # noqa: F401
+from test_paraview import BIN, SCRIPTS, GuiSession, _require, pv_runtime, run_checked  # noqa: F401
 
 from electrovox.io import write_volume
 from electrovox.phases import DEFAULT_LEGEND
@@ -96,33 +94,11 @@ def test_states_reopen_in_the_gui(figures, tmp_path):
     without a widget captures black, 0.5 %; a three-point chart at 600 x 400 covers ~5 %)."""
     _require("paraview", "Xvfb")
     d, _ = figures
-    home, run_dir = tmp_path / "home", tmp_path / "xdg-run"
-    (home / ".config" / "ParaView").mkdir(parents=True)
-    run_dir.mkdir()
-    run_dir.chmod(0o700)
-    version = _pv_conf().get("EVX_PV_VERSION", "")       # no welcome dialog (as in test_paraview.gui_run)
-    for name in {f"ParaView{version}.ini", f"ParaView{'.'.join(version.split('.')[:2])}.ini", "ParaView.ini"}:
-        (home / ".config" / "ParaView" / name).write_text("[General]\nGeneralSettings.ShowWelcomeDialog=0\n")
     report = tmp_path / "gui.json"
-    xvfb, display = _start_xvfb(tmp_path / "xvfb.log")
-    gui = None
-    try:
-        env = _clean_env(DISPLAY=display, HOME=home, XDG_CONFIG_HOME=home / ".config", XDG_RUNTIME_DIR=run_dir,
-                         EVX_STATES_DIR=d / "out", EVX_STATES_OUT=report)
-        log = open(tmp_path / "paraview.log", "wb")
-        gui = subprocess.Popen(["timeout", "240", str(BIN / "electrovox-paraview"),
-                                f"--script={SCRIPTS / 'reopen_study_states.py'}"],
-                               stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path, start_new_session=True)
-        log.close()
-        deadline = time.monotonic() + 230
-        while time.monotonic() < deadline and not report.exists() and gui.poll() is None:
-            time.sleep(0.5)
-        tail = (tmp_path / "paraview.log").read_text(errors="replace")[-3000:]
-        assert report.exists(), f"the GUI did not reopen the states (exit {gui.poll()}):\n{tail}"
-    finally:
-        if gui is not None:
-            _stop(gui, group=True)
-        _stop(xvfb)
+    with GuiSession(tmp_path, SCRIPTS / "reopen_study_states.py", 240, EVX_STATES_DIR=d / "out",
+                    EVX_STATES_OUT=report) as gui:
+        assert gui.wait_for(report, 230), \
+            f"the GUI did not reopen the states (exit {gui.gui.poll()}):\n{gui.log_tail(3000)}"
     res = json.loads(report.read_text())
     assert res["ok"], res.get("error")
     assert sorted(res["figures"]) == sorted(NAMES)
