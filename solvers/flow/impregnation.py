@@ -365,7 +365,7 @@ class ImpregnationSolver(TimeSolver):
         from electrovox.solvers.flow.twophase import _phase
         self.model.r[...] = state["r"]
         self.model.b[...] = state["b"]
-        _phase(self.model.r, self.model.b, self.model.phi, self.model.rho)
+        _phase(self.model.fb, self.model.phi, self.model.rho)
         self.updates = int(state["updates"])
 
     def air(self) -> np.ndarray:

@@ -32,7 +32,12 @@ Streaming is a push to the neighbour, or the halfway bounce-back where the neigh
 Mass of each colour is conserved to rounding by collision, recolouring and bounce-back alike.
 
 Arrays hold the fluid nodes only (C order), with the neighbour list of
-:func:`~electrovox.solvers.flow.lattice.neighbour_list` (periodic wrap on every axis).
+:func:`~electrovox.solvers.flow.lattice.neighbour_list` (periodic wrap on every axis).  The
+populations are stored node by node, the two colours side by side (``fb[i, 2 q]`` = R_q,
+``fb[i, 2 q + 1]`` = B_q; two-dimensional: numba's parallel loops index 3D arrays several times
+slower), and the links node by node (``links[i, q]``): a node's 38 populations are read from 304
+contiguous bytes and each push writes R and B into one cache line, where direction-major arrays
+kept 76 read and write streams (and as many pages) open at once.
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ B_WEIGHTS = np.array([-1 / 3] + [1 / 18] * 6 + [1 / 36] * 12)
 
 _CF = C.astype(np.float64)
 _CLEN = np.sqrt((_CF ** 2).sum(axis=1))
+#: 1 / |c_q| (0 for the rest direction, whose colour term vanishes)
+_ICLEN = np.where(_CLEN > 0, 1.0 / np.where(_CLEN > 0, _CLEN, 1.0), 0.0)
 _CHUNK = 1024
 #: one of each pair of opposite directions (the TRT collision visits a pair at once)
 _PAIRS = np.array([q for q in range(1, Q) if q < OPP[q]], dtype=np.int64)
@@ -57,44 +64,47 @@ MAGIC = 3.0 / 16.0
 
 
 @njit(cache=True, parallel=True)
-def _phase(r, b, phi, rho):
-    n = r.shape[1]
+def _phase(fb, phi, rho):
+    n = fb.shape[0]
     for i in prange(n):
         rr = 0.0
         bb = 0.0
         for q in range(19):
-            rr += r[q, i]
-            bb += b[q, i]
+            rr += fb[i, 2 * q]
+            bb += fb[i, 2 * q + 1]
         rho[i] = rr + bb
         phi[i] = (rr - bb) / (rr + bb)
 
 
 @njit(cache=True, parallel=True)
-def _collide_stream(r, b, r2, b2, nb, phi, nw, cos_t, wall, cf, clen, w, bw, opp, pairs,
+def _collide_stream(fb, fb2, nb, phi, nw, cos_t, wall, cf, iclen, w, bw, opp, pairs,
                     nu_r, nu_b, amp, beta, force, magic):
-    n = r.shape[1]
+    n = fb.shape[0]
+    has_force = force[0] != 0.0 or force[1] != 0.0 or force[2] != 0.0
     nchunk = (n + _CHUNK - 1) // _CHUNK
     for c in prange(nchunk):
         # one scratch array per chunk of nodes, not per node (numba allocates on the heap)
         f = np.empty(19)
         for i in range(c * _CHUNK, min(n, (c + 1) * _CHUNK)):
-            _node(i, f, r, b, r2, b2, nb, phi, nw, cos_t, wall, cf, clen, w, bw, opp, pairs,
-                  nu_r, nu_b, amp, beta, force, magic)
+            _node(i, f, fb, fb2, nb, phi, nw, cos_t, wall, cf, iclen, w, bw, opp, pairs,
+                  nu_r, nu_b, amp, beta, force, has_force, magic)
 
 
 @njit(cache=True, inline="always")
-def _node(i, f, r, b, r2, b2, nb, phi, nw, cos_t, wall, cf, clen, w, bw, opp, pairs, nu_r, nu_b, amp, beta,
-          force, magic):
+def _node(i, f, fb, fb2, nb, phi, nw, cos_t, wall, cf, iclen, w, bw, opp, pairs, nu_r, nu_b, amp, beta,
+          force, has_force, magic):
     rr = 0.0
     bb = 0.0
     jx = 0.0
     jy = 0.0
     jz = 0.0
     for q in range(19):
-        fq = r[q, i] + b[q, i]
+        rq = fb[i, 2 * q]
+        bq = fb[i, 2 * q + 1]
+        fq = rq + bq
         f[q] = fq
-        rr += r[q, i]
-        bb += b[q, i]
+        rr += rq
+        bb += bq
         jx += cf[q, 0] * fq
         jy += cf[q, 1] * fq
         jz += cf[q, 2] * fq
@@ -108,7 +118,7 @@ def _node(i, f, r, b, r2, b2, nb, phi, nw, cos_t, wall, cf, clen, w, bw, opp, pa
     gy = 0.0
     gz = 0.0
     for q in range(1, 19):
-        m = nb[q, i]
+        m = nb[i, q]
         p = phi[m] if m >= 0 else (cos_t[i] if wall[i] == 2 else phi[i])
         gx += w[q] * cf[q, 0] * p
         gy += w[q] * cf[q, 1] * p
@@ -162,34 +172,43 @@ def _node(i, f, r, b, r2, b2, nb, phi, nw, cos_t, wall, cf, clen, w, bw, opp, pa
         cu = cf[k, 0] * ux + cf[k, 1] * uy + cf[k, 2] * uz
         sym = w[k] * rho * (1.0 + 4.5 * cu * cu - 1.5 * usq)
         asym = w[k] * rho * 3.0 * cu
-        cF = cf[k, 0] * force[0] + cf[k, 1] * force[1] + cf[k, 2] * force[2]
-        s_sym = (1.0 - 0.5 * om) * w[k] * (-3.0 * fxu + 9.0 * cu * cF)
-        s_asym = (1.0 - 0.5 * om_m) * w[k] * 3.0 * cF
+        s_sym = 0.0
+        s_asym = 0.0
+        if has_force:       # the source terms, skipped when there is no body force (impregnation)
+            cF = cf[k, 0] * force[0] + cf[k, 1] * force[1] + cf[k, 2] * force[2]
+            s_sym = (1.0 - 0.5 * om) * w[k] * (-3.0 * fxu + 9.0 * cu * cF)
+            s_asym = (1.0 - 0.5 * om_m) * w[k] * 3.0 * cF
         fp = 0.5 * (f[k] + f[p])
         fm = 0.5 * (f[k] - f[p])
         dp = om * (fp - sym)
         dm = om_m * (fm - asym)
         f[k] = f[k] - dp - dm + s_sym + s_asym
         f[p] = f[p] - dp + dm + s_sym - s_asym
+    # perturbation, recolouring and the push in one pass over the directions, with cg = c_q . G / |G|
+    frac = rr / rho
+    a = 0.0
+    sep = 0.0
+    gxn = 0.0
+    gyn = 0.0
+    gzn = 0.0
     if gn > 1e-12:
         a = 0.5 * amp * om * gn
-        for q in range(19):
-            cg = (cf[q, 0] * gx + cf[q, 1] * gy + cf[q, 2] * gz) / gn
-            f[q] += a * (w[q] * cg * cg - bw[q])
-    frac = rr / rho
-    sep = beta * rr * bb / rho
+        sep = beta * rr * bb / rho
+        gxn = gx / gn
+        gyn = gy / gn
+        gzn = gz / gn
     for q in range(19):
-        rq = frac * f[q]
-        if q > 0 and gn > 1e-12:
-            rq += sep * w[q] * (cf[q, 0] * gx + cf[q, 1] * gy + cf[q, 2] * gz) / (clen[q] * gn)
-        bq = f[q] - rq
-        m = nb[q, i]
+        cg = cf[q, 0] * gxn + cf[q, 1] * gyn + cf[q, 2] * gzn
+        fq = f[q] + a * (w[q] * cg * cg - bw[q])
+        rq = frac * fq + sep * w[q] * cg * iclen[q]
+        bq = fq - rq
+        m = nb[i, q]
         if m >= 0:
-            r2[q, m] = rq
-            b2[q, m] = bq
+            fb2[m, 2 * q] = rq
+            fb2[m, 2 * q + 1] = bq
         else:
-            r2[opp[q], i] = rq
-            b2[opp[q], i] = bq
+            fb2[i, 2 * opp[q]] = rq
+            fb2[i, 2 * opp[q] + 1] = bq
 
 
 class ColourGradient:
@@ -225,13 +244,13 @@ class ColourGradient:
         self.fluid = fluid
         self.shape = fluid.shape
         self.index = fluid_index(fluid)
-        self.nb = neighbour_list(fluid)
-        n = self.nb.shape[1]
+        self.links = np.ascontiguousarray(neighbour_list(fluid).T)     # (n, 19), node by node
+        n = self.links.shape[0]
         phi = np.clip(np.asarray(phi0, dtype=float)[fluid], -1.0, 1.0)
-        self.r = np.ascontiguousarray(W[:, None] * (1 + phi) / 2)
-        self.b = np.ascontiguousarray(W[:, None] * (1 - phi) / 2)
-        self.r2 = np.empty_like(self.r)
-        self.b2 = np.empty_like(self.b)
+        self.fb = np.empty((n, 2 * Q))
+        self.fb[:, 0::2] = W[None, :] * (1 + phi[:, None]) / 2
+        self.fb[:, 1::2] = W[None, :] * (1 - phi[:, None]) / 2
+        self.fb2 = np.empty_like(self.fb)
         self.phi = np.empty(n)
         self.rho = np.empty(n)
         # wall normals (into the fluid) and the neighbouring solids' contact angle
@@ -279,7 +298,22 @@ class ColourGradient:
         both = fluid[0] & fluid[1]
         self.outlet, self.outlet_in = ((self.index[0][both], self.index[1][both]) if reservoirs else (none, none))
         self._hold()
-        _phase(self.r, self.b, self.phi, self.rho)
+        _phase(self.fb, self.phi, self.rho)
+
+    @property
+    def nb(self) -> np.ndarray:
+        """The neighbour list, shape (19, n_fluid) (a view of ``links``; -1: bounce-back)."""
+        return self.links.T
+
+    @property
+    def r(self) -> np.ndarray:
+        """The electrolyte's populations R_q, shape (19, n_fluid) (a view: writes go through)."""
+        return self.fb[:, 0::2].T
+
+    @property
+    def b(self) -> np.ndarray:
+        """The air's populations B_q, shape (19, n_fluid) (a view: writes go through)."""
+        return self.fb[:, 1::2].T
 
     def _equilibrium_from(self, inner):
         """Populations at rho = 1 moving with the velocity of the nodes ``inner``, shape (19, k)."""
@@ -308,15 +342,14 @@ class ColourGradient:
     def step(self, n: int = 1) -> None:
         """Advance ``n`` time steps."""
         for _ in range(n):
-            _phase(self.r, self.b, self.phi, self.rho)
-            _collide_stream(self.r, self.b, self.r2, self.b2, self.nb, self.phi, self.nw, self.cos_t,
-                            self.wall, _CF, _CLEN, W, B_WEIGHTS, OPP, _PAIRS, self.nu[0], self.nu[1],
+            _phase(self.fb, self.phi, self.rho)
+            _collide_stream(self.fb, self.fb2, self.links, self.phi, self.nw, self.cos_t,
+                            self.wall, _CF, _ICLEN, W, B_WEIGHTS, OPP, _PAIRS, self.nu[0], self.nu[1],
                             self.amplitude, self.beta, self.force, MAGIC)
-            self.r, self.r2 = self.r2, self.r
-            self.b, self.b2 = self.b2, self.b
+            self.fb, self.fb2 = self.fb2, self.fb
             self._hold()
             self.steps += 1
-        _phase(self.r, self.b, self.phi, self.rho)
+        _phase(self.fb, self.phi, self.rho)
 
     def masses(self) -> tuple[float, float]:
         """Total electrolyte and air mass (lattice units)."""
