@@ -77,13 +77,12 @@ def test_slit_fills_as_washburn_in_seconds():
 
 
 def test_slit_filling_at_viscosity_ratio_100_converges():
-    """Viscosity ratio 100 (the air's relaxation time 0.509): the lattice fills faster than
-    Washburn, +24 % in a slit 10 voxels wide and +18 % at 16 (measured): the diffuse interface,
-    where the harmonic blend lowers the viscosity, slips along the wall, and its width does not
-    shrink with the slit.  The test holds the error below 25 % at 16 voxels and falling with the
-    slit's width; the issue's 10 % is met at a ratio of 20 (previous test), not yet at 100."""
+    """Viscosity ratio 100 (the air's relaxation time 0.509): the filled length in seconds follows
+    Washburn within the issue's 10 % in a slit 16 um wide (+5 % measured with the geometric
+    viscosity blend; +12 % at 10 um), the error falling with the slit's width (the diffuse
+    interface's 2-3 nodes take a smaller share of a wider slit)."""
     coarse, fine = _washburn_error(100.0, 10), _washburn_error(100.0, 16)
-    assert abs(fine) < abs(coarse) and abs(fine) < 0.25, (coarse, fine)
+    assert abs(fine) < abs(coarse) and abs(fine) < 0.10, (coarse, fine)
 
 
 def _blobs(shape=(32, 16, 16), porosity=0.5, sigma=2.5, seed=3):
