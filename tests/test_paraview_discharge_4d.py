@@ -381,9 +381,10 @@ def test_state_reloads_with_the_run_folders_frames(reloaded, run4d):
 # --- the GUI -----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def gui4d(run4d):
+def gui4d(run4d, script_run):
     """The ParaView GUI under Xvfb runs tests/pv_scripts/gui_discharge_4d.py on the run folder (two
-    animation times, screenshots), then the screen is captured and the GUI quits on Ctrl+Q."""
+    animation times, screenshots), then loads the state file pvbatch saved (a screenshot of its
+    layout), then the screen is captured and the GUI quits on Ctrl+Q."""
     _require("paraview", "Xvfb", "xdotool", "import")
     d = run4d["dir"] / "gui"
     out = d / "out"
@@ -391,7 +392,8 @@ def gui4d(run4d):
     times = (run4d["times"][1], run4d["times"][-1])
     t0 = time.monotonic()
     with GuiSession(d, SCRIPTS / "gui_discharge_4d.py", 120, EVX_GUI_RUN=run4d["run"], EVX_GUI_OUT=out,
-                    EVX_GUI_TIMES=",".join(map(repr, times))) as gui:
+                    EVX_GUI_TIMES=",".join(map(repr, times)),
+                    EVX_GUI_STATE=script_run["stem"].with_suffix(".pvsm")) as gui:
         marker = out / "done.json"
         assert gui.wait_for(marker, 100), \
             f"the GUI script did not finish (exit {gui.gui.poll()}); log:\n{gui.log_tail()}"
@@ -449,3 +451,22 @@ def test_gui_plays_the_discharge_in_4d(gui4d, run4d):
     assert len(np.unique(screen.reshape(-1, 3), axis=0)) >= 200
     assert _near(screen, PHASE_RGB[2], 6).sum() > 500   # the phase slice is on screen
     assert gui4d["quit_rc"] == 0, f"the GUI did not quit on Ctrl+Q (exit {gui4d['quit_rc']}); {gui4d['log_tail']}"
+
+
+def test_gui_reopens_the_state_file(gui4d, run4d):
+    """The state file saved by pvbatch, loaded in the GUI (ResetSession + LoadState): its reader
+    reads the run folder, its time steps are the frames' times (1e-12), the history row at the
+    last time is the history's last voltage (the same CSV numbers), and its layout renders the
+    lithiation volume (Viridis colours in the volume's quarter) and the phase slice."""
+    got = gui4d["done"]["loaded_state"]
+    assert Path(got["file"]) == run4d["run"] / "params.json"
+    np.testing.assert_allclose(got["times"], run4d["times"], rtol=1e-12)
+    t = run4d["times"][-1]
+    assert got["marker"]["voltage_V"] == pytest.approx(np.interp(t, run4d["history"]["time_s"],
+                                                                 run4d["history"]["voltage_V"]), rel=1e-12)
+    px = _rgb(Path(got["png"]))
+    assert px.shape == (600, 1200, 3)
+    vol = px[20:195, 0:280]               # the volume's quarter (top left), left of its colour bar
+    fg = _foreground(vol)
+    assert fg.mean() > 0.03 and len(np.unique(vol[fg], axis=0)) >= 50
+    assert _near(px[:, 600:], PHASE_RGB[2], 6).sum() > 500      # the active material in the slice

@@ -6,6 +6,8 @@ Inputs by environment (the GUI passes no script arguments):
   EVX_GUI_RUN   the discharge run folder (fields.pvd, history.csv, run.json)
   EVX_GUI_OUT   folder for the screenshots and done.json
   EVX_GUI_TIMES the two animation times, comma-separated (s)
+  EVX_GUI_STATE optional: a state file of state_files/discharge_4d.py, then loaded (ResetSession +
+                LoadState) and its layout saved as a screenshot at the last time
 The GUI stays open at the second time; the test captures the screen and quits it (Ctrl+Q).
 """
 
@@ -48,6 +50,19 @@ try:
     for view in state["views"]:            # the widgets on screen again (the screenshots rendered offscreen)
         Render(view)
     marker = {"ok": True, "shots": shots, "times": state["times"], "range": list(state["range"])}
+    if os.environ.get("EVX_GUI_STATE"):
+        # the state file pvbatch saved, loaded in a fresh GUI session: File > Load State
+        from paraview.simple import FindSource, GetAnimationScene, GetLayoutByName, LoadState, ResetSession
+        ResetSession()
+        LoadState(os.environ["EVX_GUI_STATE"])
+        reader = FindSource("discharge run")
+        layout = GetLayoutByName("ElectroVox discharge 4D")
+        times = [float(t) for t in reader.TimestepValues]
+        GetAnimationScene().AnimationTime = times[-1]
+        loaded_png = os.path.join(out_dir, "loaded_state.png")
+        SaveScreenshot(loaded_png, layout, ImageResolution=[1200, 600], FontScaling="Do not scale fonts")
+        marker["loaded_state"] = {"file": reader.FileName, "times": times, "png": loaded_png,
+                                  "marker": d4d.marker_at({"reader": reader}, times[-1])}
 except Exception:
     marker = {"ok": False, "error": traceback.format_exc()}
 finally:
