@@ -57,24 +57,18 @@ def _set(proxy, name, value):
 
 def read_run(run_dir):
     """The run folder's files and the numbers the views need (checked before anything is built)."""
+    from electrovox.solvers.run.timeline import run_settings
+
     run_dir = os.path.abspath(run_dir)
-    pvd = os.path.join(run_dir, "fields.pvd")
-    history = next((os.path.join(run_dir, n) for n in ("history.csv", "discharge.csv")
-                    if os.path.isfile(os.path.join(run_dir, n))), None)
-    if not (os.path.isfile(pvd) and os.path.isfile(os.path.join(run_dir, "params.json"))) or history is None:
-        raise SystemExit(f"discharge_4d: {run_dir} is not a discharge run folder (fields.pvd and "
+    need = [os.path.join(run_dir, n) for n in ("params.json", "fields.pvd", "history.csv")]
+    if not all(os.path.isfile(p) for p in need):
+        raise SystemExit(f"discharge_4d: {run_dir} is not a discharge run folder (params.json, fields.pvd and "
                          "history.csv are needed): run `electrovox discharge LABELS RUN_DIR` first")
-    params = {}
-    run_json = os.path.join(run_dir, "run.json")
-    if os.path.isfile(run_json):
-        with open(run_json) as f:
-            params = json.load(f).get("config", {}).get("params", {})
-    if "positive.capacity_basis_mAh_g" not in params:
-        print(f"discharge_4d: {run_json} gives no positive.capacity_basis_mAh_g: the DoD is taken "
-              "against 280 mAh/g (the default NMC811's)", file=sys.stderr)
-    nominal = float(params.get("positive.capacity_basis_mAh_g", 280.0))
-    return {"run_dir": run_dir, "pvd": pvd, "history": history, "nominal_mAh_g": nominal,
-            "c_rate": params.get("cell.c_rate")}
+    nominal, c_rate = run_settings(run_dir)
+    if nominal is None:
+        print(f"discharge_4d: {run_dir}/run.json gives no positive.capacity_basis_mAh_g: the annotation "
+              "shows the time without the depth of discharge", file=sys.stderr)
+    return {"run_dir": run_dir, "nominal_mAh_g": nominal, "c_rate": c_rate}
 
 
 def lithiation_range(reader, times):

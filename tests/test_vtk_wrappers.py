@@ -259,6 +259,50 @@ def test_discharge_filter_equals_the_core(tmp_path):
     assert (tmp_path / "run" / "discharge.csv").is_file()
 
 
+def test_run_folder_reader_serves_the_history_at_the_time_and_the_grid(tmp_path):
+    """EVX Run Folder Reader on a discharge run folder: output 2 at each frame time is the core's
+    ``history_at`` row (the same float64 numbers, exact) with its label first; the frames' grid is
+    advertised before the data (a Threshold downstream keeps exactly the active-material cells
+    the frame holds, not an empty piece)."""
+    from vtkmodules.vtkFiltersCore import vtkThreshold
+
+    from electrovox.filters.vtk.flow import RunFolderReader
+    from electrovox.solvers.echem.discharge import discharge
+    from electrovox.solvers.run import RunFolder
+    from electrovox.solvers.run.timeline import history_at, run_settings, time_label
+
+    rng = np.random.default_rng(2)
+    lab = np.where(rng.random((8, 4, 4)) < 0.5, 2, 0).astype(np.uint8)
+    lab[:, :, 0] = 2
+    lab[-1] = 0
+    discharge(lab, {0: "pore", 2: "am"}, 0.5, output_rows=20, frames=2, run_dir=tmp_path / "run")
+    hist = RunFolder(tmp_path / "run").load_history()
+    basis = run_settings(tmp_path / "run")[0]
+    assert basis == 280.0                                   # the default NMC811's basis, from run.json
+    r = RunFolderReader()
+    r.SetFileName(str(tmp_path / "run" / "params.json"))
+    thr = vtkThreshold()
+    thr.SetInputConnection(r.GetOutputPort(0))
+    thr.SetInputArrayToProcess(0, 0, 0, 0, "lithiation")
+    thr.SetLowerThreshold(0.0)
+    thr.SetUpperThreshold(1.0)
+    r.UpdateInformation()
+    for t in r.time_steps():
+        r.UpdateTimeStep(t)
+        row = r.GetOutputDataObject(2)
+        want = history_at(hist, t, basis)
+        assert row.GetColumnName(0) == "annotation" and row.GetColumn(0).GetValue(0) == time_label(want)
+        for name, value in want.items():
+            assert vtk_support.vtk_to_numpy(row.GetColumnByName(name))[0] == value, name
+        thr.UpdateTimeStep(t)
+        img = r.GetOutputDataObject(0)
+        ok = np.isfinite(_arr(img, "lithiation"))          # NaN outside the active material
+        corners = [ok[a:ok.shape[0] - 1 + a, b:ok.shape[1] - 1 + b, c:ok.shape[2] - 1 + c]
+                   for a in (0, 1) for b in (0, 1) for c in (0, 1)]
+        want_cells = int(np.logical_and.reduce(corners).sum())  # vtkThreshold: all 8 corners in range
+        assert want_cells > 0 and thr.GetOutput().GetNumberOfCells() == want_cells
+
+
 def test_impregnation_filter_equals_the_core(tmp_path):
     """EVX Impregnation serves the core's run: the saturation curve equal, the frames' times the
     ones announced before the run (from the step cap), the last frame's electrolyte fraction equal

@@ -161,7 +161,8 @@ class RunFolderReader(EVXAlgorithm):
         table = vtkTable()
         for name, col in hist.items():
             table.AddColumn(_column(name, col))
-        return {"frames": frames, "history": table, "columns": hist, "basis": _capacity_basis(folder.path)}
+        from electrovox.solvers.run.timeline import run_settings
+        return {"frames": frames, "history": table, "columns": hist, "basis": run_settings(folder.path)[0]}
 
     def select_time(self, result, t):  # noqa: D102
         from electrovox.solvers.run.timeline import history_at, time_label
@@ -175,16 +176,6 @@ class RunFolderReader(EVXAlgorithm):
         for name, value in row.items():   # the row twice: a chart draws a line of two equal points, a dot
             marker.AddColumn(_column(name, [value, value]))
         return [img, result["history"], marker]
-
-
-def _capacity_basis(path: Path) -> float | None:
-    """A discharge run's nominal capacity (mAh/g) from its run.json, for the depth of discharge; else None."""
-    import json
-    try:
-        config = json.loads((path / "run.json").read_text())["config"]
-        return float(config["params"]["positive.capacity_basis_mAh_g"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None   # not a discharge run (flow, impregnation): the label gives the time only
 
 
 def read_frame(frames, t):

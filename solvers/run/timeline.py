@@ -6,11 +6,29 @@ time annotation of a 4D layout), so that ParaView needs no Python-scripted filte
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 #: history columns that count from zero at t = 0 (the capacity passed): before the first history
 #: row they interpolate linearly from 0, not hold the first row's value
 FROM_ZERO = ("capacity_mAh_g",)
+
+
+def run_settings(run_dir) -> tuple[float | None, float | None]:
+    """A discharge run's nominal capacity (mAh/g) and C-rate (1/h) from its ``run.json``.
+
+    Returns
+    -------
+    (float or None, float or None)
+        ``positive.capacity_basis_mAh_g`` and ``cell.c_rate``; None for a run folder that is not a
+        discharge's (flow, impregnation: their labels give the time only).
+    """
+    from electrovox.solvers.run.folder import RunFolder
+    run = RunFolder(Path(run_dir), params_name="run.json").read_params() or {}
+    params = (run.get("config") or {}).get("params") or {}
+    basis, c_rate = params.get("positive.capacity_basis_mAh_g"), params.get("cell.c_rate")
+    return (None if basis is None else float(basis)), (None if c_rate is None else float(c_rate))
 
 
 def history_at(history: dict, t: float, capacity_basis_mAh_g: float | None = None) -> dict[str, float]:
