@@ -42,7 +42,8 @@ def test_charge_lithium_and_salt_are_conserved_every_step():
     """Every step of a C/2 lithiation of a random three-phase structure: the reaction currents sum
     to the applied current within 1e-8 (the issue's tolerance; Newton stops at 1e-9), lithium
     in the solid grows by the integrated reaction current / F within 1e-9, and the salt in the
-    electrolyte is unchanged within 1e-9 (sparse LU at this size; CG stops at 1e-10 above 20 000)."""
+    electrolyte is unchanged within 1e-9 (sparse LU at this size; above 20 000 unknowns CG stops at
+    1e-6 and a uniform shift by the residual's sum closes the salt's balance)."""
     model, _ = _model(_blobs((16, 10, 10)))
     li0 = model.solid.total()
     for dt in (1.0, 2.0, 5.0, 10.0, 20.0):
@@ -198,8 +199,8 @@ def test_capacity_is_the_lithium_gained():
 
 
 def test_cei_film_drop_matches_its_resistance():
-    """A uniform CEI film lowers the first step's voltage by j R_film (R = thickness / film
-    conductivity), to 1e-6 relative.  An active slab on the collector under pores reacts through
+    """A uniform CEI film lowers the first interval's voltage by j R_film (R = thickness / film
+    conductivity), to 1e-4 relative.  An active slab on the collector under pores reacts through
     its top face only, with the same current density j = I / area on every face by symmetry, so
     the kinetic and Ohmic drops are the same with and without the film and the difference is the
     film's alone."""
@@ -214,7 +215,10 @@ def test_cei_film_drop_matches_its_resistance():
         v[mode] = r["history"]["voltage_V"][0]
     thick = 0.5 * (p.cei.thickness_collector_m + p.cei.thickness_separator_m)
     j = r["current_A"] / (3 * 3 * 1e-12)
-    assert v["none"] - v["uniform"] == pytest.approx(j * thick / p.cei.conductivity_S_m, rel=1e-6)
+    # 1e-4: a step's first pass stops at 1e-3 of the current and seeds the second pass's OCP, whose
+    # linearisation about it leaves ~1e-8 V that differs between the two runs (1.4e-5 of the drop
+    # measured over the first interval's seven steps; 1e-9 V after a single 1 s step)
+    assert v["none"] - v["uniform"] == pytest.approx(j * thick / p.cei.conductivity_S_m, rel=1e-4)
 
 
 def test_scenarios_order():
@@ -271,3 +275,45 @@ def test_frames_carry_the_phases_by_default_ids_whatever_the_legend():
     ids = {v: k for k, v in DEFAULT_LEGEND.items()}
     want = np.array([ids["pore"], ids["cbd"], ids["am"], ids["crack"]])[lab]
     np.testing.assert_array_equal(r["fields"]["phase"], want)
+
+
+def test_substeps_split_the_interval_evenly():
+    """The steps inside an output interval: the fewest equal steps no longer than 1.15 x the
+    controller's step (brute force over the step count), summing to the interval to rounding."""
+    from electrovox.solvers.echem.discharge import substep_length
+
+    rng = np.random.default_rng(3)
+    for rest, dt in zip(rng.uniform(0.1, 100, 200), rng.uniform(0.05, 120, 200), strict=True):
+        h = substep_length(rest, dt)
+        n = round(rest / h)
+        assert n * h == pytest.approx(rest, rel=1e-12)
+        assert h <= 1.15 * dt * (1 + 1e-12)
+        want = next(k for k in range(1, 10_000) if rest / k <= 1.15 * dt * (1 + 1e-12))
+        assert n == want
+
+
+def test_closing_the_balances_keeps_every_conduction_current():
+    """``CellModel._close_balances`` on potentials 1 mV off the solution (random): afterwards the
+    positive's and the Li foil's reaction currents each equal the applied current to 1e-12, and
+    every potential difference inside a phase is unchanged to rounding (uniform shifts), so no
+    conduction current moves."""
+    model, _ = _model(_blobs((16, 10, 10), seed=5))
+    model.step(5.0)
+    m, ns = model.mesh, model.mesh.n_solid
+    rng = np.random.default_rng(0)
+    x = model.phi + 1e-3 * rng.standard_normal(model.n)
+    u = model.p.positive.ocp(model.cs[model.r_am] / model.cmax)
+    ce = model.ce
+    i0 = model.p.positive_i0(ce[m.r_electrolyte], model.cs[model.r_am])
+    r_series = model.film + m.r_half_solid + m.r_half_electrolyte / model.p.electrolyte.conductivity(
+        ce[m.r_electrolyte], model.T)
+    li = m.li_electrolyte
+    li_i0 = model.p.counter.exchange_current_density(ce[li], model.ce0)
+    li_r = m.li_half / model.p.electrolyte.conductivity(ce[li], model.T)
+    y, j, jl = model._close_balances(x, u, i0, r_series, li_i0, li_r)
+    assert abs(np.sum(m.r_area * j) + model.current) < 1e-12 * model.current
+    assert abs(np.sum(m.li_area * jl) - model.current) < 1e-12 * model.current
+    shift = y - x
+    for part in (np.r_[shift[:ns], shift[model.cc]], shift[ns:model.cc]):
+        assert np.ptp(part) < 1e-14
+    assert abs(shift).max() > 1e-6             # the random start was off: the shifts did work
