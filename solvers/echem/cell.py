@@ -501,7 +501,7 @@ class CellModel:
         j_prev, phi, moved = None, None, 0.0
         for k in range(passes):
             # the passes before the last only seed the next one (its start and its R_cap
-            # linearisation): they stop at 1e-6 of the current; the last meets the full tolerance
+            # linearisation): they stop at 1e-3 of the current; the last meets the full tolerance
             last = k == passes - 1
             phi, j, jl, nn, nl, _ = self._potentials(ce, cs, dt, j_prev, phi, tol=1e-9 if last else 1e-3,
                                                      dx_tol=1e-4 if last else 0.05,
