@@ -53,6 +53,9 @@ DIRECT_LIMIT = 20_000
 #: currents set the second pass's linearisation; 1e-2 instead of 1e-4 left the sample's discharge
 #: curve unchanged to 1e-5 mV at 1 um and saved 10 % of the run time)
 PASS1_LINEAR_TOL = 1e-2
+#: linear tolerance of the first Newton update of every potential solve (the stopping rule demands
+#: a further update at the full tolerance, which corrects it)
+FIRST_UPDATE_LINEAR_TOL = 1e-2
 #: the salt solve's tolerance, relative to the right-hand side (eps V c / dt + sources), last pass
 #: and earlier passes: the error it leaves in c is below 1e-6 of c (the smooth modes' error is at
 #: most the residual over eps V / dt); the balance of the salt is exact whatever the tolerance
@@ -438,7 +441,7 @@ class CellModel:
             # and do not save Newton iterations while the nonlinearity dominates); the first
             # update of a solve only to 1e-2: the next update corrects its error (1e-2 of ~1 mV)
             # along with the nonlinearity's, and the stopping rule needs that next update anyway
-            solve_tol = max(lin_tol, PASS1_LINEAR_TOL) if it == 1 else lin_tol
+            solve_tol = max(lin_tol, FIRST_UPDATE_LINEAR_TOL) if it == 1 else lin_tol
             dx, its, _ = self.pc_potential.solve(J, -res, np.zeros(self.n), tol=solve_tol)
             loose = solve_tol > lin_tol
             lin += its
