@@ -262,6 +262,35 @@ def test_run_folder_resumes_to_the_identical_result(tmp_path):
     assert read_bpx(tmp_path / "run" / "params.json") == ref["params"]
 
 
+def test_multigrid_run_resumes_to_the_identical_result(tmp_path, monkeypatch):
+    """The same on the iterative path (CG + Ruge-Stuben, used above 20 000 unknowns, here forced
+    on a small electrode): the hierarchies are rebuilt after every checkpoint in an
+    uninterrupted run as in a resumed one, so the resumed run's iterates are bit for bit the
+    uninterrupted run's."""
+    from electrovox.solvers.echem import cell
+    monkeypatch.setattr(cell, "DIRECT_LIMIT", 0)
+    lab = _blobs((12, 8, 8), seed=4)
+    kw = dict(output_rows=20, frames=4)
+    ref = discharge(lab, LEGEND, 0.5, **kw)
+
+    class Stop(Exception):
+        pass
+
+    calls = [0]
+
+    def stop_after(frac, msg):
+        calls[0] += 1
+        if calls[0] == 8:
+            raise Stop
+
+    with pytest.raises(Stop):
+        discharge(lab, LEGEND, 0.5, run_dir=tmp_path / "run", progress=stop_after, **kw)
+    again = discharge(lab, LEGEND, 0.5, run_dir=tmp_path / "run", **kw)
+    assert again["history"]["time_s"].size == ref["history"]["time_s"].size > 8
+    for col in ("voltage_V", "capacity_mAh_g", "mean_lithiation", "ce_min_mol_m3"):
+        np.testing.assert_array_equal(again["history"][col], ref["history"][col])
+
+
 def test_frames_carry_the_phases_by_default_ids_whatever_the_legend():
     """The frames' ``phase`` array is the input labels mapped to ElectroVox's default ids (0 pore,
     1 cbd, 2 am, 3 crack) for a legend with other ids: exact, voxel for voxel."""

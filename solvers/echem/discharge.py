@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from electrovox.errors import BadInput
+from electrovox.memory import release_freed_memory, require, unpool_large_allocations
 from electrovox.phases import DEFAULT_LEGEND
 from electrovox.solvers.echem.cell import CellModel, StepFailed
 from electrovox.solvers.echem.mesh import CLOGGING, build_mesh
@@ -222,13 +223,18 @@ class DischargeSolver(TimeSolver):
         self.profiles: list = []
         nz = mesh.nz_electrode
         self._layer_am = np.bincount(np.nonzero(mesh.am_mask)[0], minlength=nz)
-        ez = np.nonzero(mesh.electrolyte_index >= 0)[0]
+        ez = np.nonzero(mesh.electrolyte_index >= 0)[0].astype(np.int32)     # a copy: nonzero's z column only
         self._e_layer = ez
         self._e_weight = np.bincount(ez, weights=mesh.eps * mesh.cell_volume_e, minlength=mesh.shape[0])
 
     # -- run hooks ----------------------------------------------------------------------------------
     def advance(self, n: int) -> None:  # noqa: D102
         for k in range(n):
+            if (self.step + k) % self.config.frame_every == 0:
+                # the multigrid hierarchies are rebuilt from the first matrices after every
+                # checkpoint (a checkpoint falls every frame_every intervals, with a run folder or
+                # without), as a resumed run rebuilds them: the run resumes bit for bit
+                self.model.reset_preconditioners()
             t_end = (self.step + k + 1) * self.config.output_interval_s
             self.interval = {"charge": 0.0, "lithium": 0.0, "salt": 0.0}
             while self.time < t_end * (1 - 1e-12) and not self.counters[3]:
@@ -282,6 +288,8 @@ class DischargeSolver(TimeSolver):
                 dt = lo
             self.counters[3] = 1.0
             break
+        # the step's freed temporaries go back to the OS before the next step allocates its own
+        release_freed_memory()
         if info is not None:
             self.time += dt
             self.counters[:3] += (1, info.newton, info.linear)
@@ -496,8 +504,6 @@ def discharge(labels, legend: dict, spacing_um, *, params: EchemParameters | Non
     >>> r["cutoff_reached"], 150 < r["capacity_mAh_g"] < 190
     (True, True)
     """
-    from electrovox.memory import require
-
     t0 = time.perf_counter()
     p = (params or default_parameters())
     changes = {}
@@ -524,6 +530,8 @@ def discharge(labels, legend: dict, spacing_um, *, params: EchemParameters | Non
     # ~2 kB per voxel at the peak: matrices, multigrid hierarchy, CG vectors and the state
     require(2.0e3 * labels.size, "labels", f"a discharge model of {labels.shape} voxels",
             "crop the volume or use --resample-um with a larger voxel")
+    # the steps allocate and free vectors of 1-30 MB: mapped, they go back to the OS when freed
+    unpool_large_allocations()
     am = np.isin(labels, [k for k, v in legend.items() if v == "am"])
     factor = surface_area_factor(am, sp) if area_factor is None else float(area_factor)
     interval, frame_every, _ = output_schedule(p.cell.c_rate, output_rows, frames)
