@@ -89,46 +89,28 @@ def require(nbytes: float, source: str, what: str, fix: str) -> None:
                                f"({int(USABLE_FRACTION * 100)} % of this machine's free memory)", fix)
 
 
-#: glibc's mallopt parameter number for the mmap threshold (malloc.h: M_MMAP_THRESHOLD)
-_M_MMAP_THRESHOLD = -3
-
-
 @functools.lru_cache(maxsize=1)
 def _glibc():
-    """The C library when it is glibc (``malloc_trim`` and ``mallopt`` present), else None."""
+    """The C library when it is glibc (``malloc_trim`` present), else None."""
     import ctypes
     import ctypes.util
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+        return libc if hasattr(libc, "malloc_trim") else None
     except OSError:
         return None
-
-
-def unpool_large_allocations(threshold_bytes: int = 1 << 20) -> None:
-    """Serve every allocation above ``threshold_bytes`` by its own mapping, returned on free.
-
-    glibc raises its mmap threshold to the size of each large block freed (up to 32 MB), after
-    which arrays of a few MB come from the heap, whose free pages it keeps: a solver that
-    allocates and frees vectors of 1-30 MB every step (the discharge at 0.33 um) held 1.5 GB of
-    free heap beside 1.4 GB of live arrays.  A fixed threshold ends the adjustment.  Process-wide
-    and lasting (glibc only; elsewhere a no-op).
-
-    Parameters
-    ----------
-    threshold_bytes : int
-        Allocations at least this large are mapped, bytes.
-    """
-    libc = _glibc()
-    if libc is not None:
-        libc.mallopt(_M_MMAP_THRESHOLD, int(threshold_bytes))
 
 
 def release_freed_memory() -> None:
     """Hand the C heap's free pages back to the operating system (glibc's ``malloc_trim``).
 
-    Cheap (a walk over the free lists, ~1 ms); called between the steps of long solvers so that
-    the freed temporaries of one step do not add to the next step's peak.  A no-op without glibc.
+    glibc serves arrays below its (adaptive, up to 32 MB) mmap threshold from the heap and keeps
+    the pages of those freed: a solver that allocates and frees vectors of 1-30 MB every step
+    (the discharge at 0.33 um) held about as much free heap as live arrays.  Called between the
+    steps of long solvers, so that the freed temporaries of one step do not add to the next
+    step's peak.  (Mapping every allocation above 1 MB instead, glibc's ``M_MMAP_THRESHOLD``,
+    returned the memory as well but cost a third more run time in page faults.)  A no-op
+    without glibc.
     """
     libc = _glibc()
     if libc is not None:

@@ -235,15 +235,9 @@ def test_scenarios_order():
     assert clog < cei
 
 
-def test_run_folder_resumes_to_the_identical_result(tmp_path):
-    """A run stopped after its first checkpoint and started again ends bit for bit where an
-    uninterrupted run ends; the folder holds the BPX parameters (read back equal)."""
-    from electrovox.solvers.echem.bpx import read_bpx
-
-    lab = _blobs((12, 8, 8), seed=4)
-    kw = dict(output_rows=20, frames=4)
-    ref = discharge(lab, LEGEND, 0.5, **kw)
-
+def _stopped_and_resumed(run_dir, lab, **kw):
+    """A run in ``run_dir`` stopped (by an exception from its progress callback) after its first
+    checkpoint, then run again on the same folder: the resumed run's result."""
     class Stop(Exception):
         pass
 
@@ -255,8 +249,19 @@ def test_run_folder_resumes_to_the_identical_result(tmp_path):
             raise Stop
 
     with pytest.raises(Stop):
-        discharge(lab, LEGEND, 0.5, run_dir=tmp_path / "run", progress=stop_after, **kw)
-    again = discharge(lab, LEGEND, 0.5, run_dir=tmp_path / "run", **kw)
+        discharge(lab, LEGEND, 0.5, run_dir=run_dir, progress=stop_after, **kw)
+    return discharge(lab, LEGEND, 0.5, run_dir=run_dir, **kw)
+
+
+def test_run_folder_resumes_to_the_identical_result(tmp_path):
+    """A run stopped after its first checkpoint and started again ends bit for bit where an
+    uninterrupted run ends; the folder holds the BPX parameters (read back equal)."""
+    from electrovox.solvers.echem.bpx import read_bpx
+
+    lab = _blobs((12, 8, 8), seed=4)
+    kw = dict(output_rows=20, frames=4)
+    ref = discharge(lab, LEGEND, 0.5, **kw)
+    again = _stopped_and_resumed(tmp_path / "run", lab, **kw)
     for col in ("voltage_V", "capacity_mAh_g", "mean_lithiation"):
         np.testing.assert_array_equal(again["history"][col], ref["history"][col])
     assert read_bpx(tmp_path / "run" / "params.json") == ref["params"]
@@ -272,20 +277,7 @@ def test_multigrid_run_resumes_to_the_identical_result(tmp_path, monkeypatch):
     lab = _blobs((12, 8, 8), seed=4)
     kw = dict(output_rows=20, frames=4)
     ref = discharge(lab, LEGEND, 0.5, **kw)
-
-    class Stop(Exception):
-        pass
-
-    calls = [0]
-
-    def stop_after(frac, msg):
-        calls[0] += 1
-        if calls[0] == 8:
-            raise Stop
-
-    with pytest.raises(Stop):
-        discharge(lab, LEGEND, 0.5, run_dir=tmp_path / "run", progress=stop_after, **kw)
-    again = discharge(lab, LEGEND, 0.5, run_dir=tmp_path / "run", **kw)
+    again = _stopped_and_resumed(tmp_path / "run", lab, **kw)
     assert again["history"]["time_s"].size == ref["history"]["time_s"].size > 8
     for col in ("voltage_V", "capacity_mAh_g", "mean_lithiation", "ce_min_mol_m3"):
         np.testing.assert_array_equal(again["history"][col], ref["history"][col])

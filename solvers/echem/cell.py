@@ -463,6 +463,7 @@ class CellModel:
         np.add.at(const, ea, -idiff)
         np.add.at(const, eb, idiff)
         const[self.cc] += self.current
+        del lnc, idiff, kd
         # reaction coefficients
         cs_face = cs[self.r_am]
         ce_face = ce[m.r_electrolyte]
@@ -493,6 +494,9 @@ class CellModel:
         if j_prev is not None:
             u = u - r_cap * j_prev
         r_series = self.film + m.r_half_solid + m.r_half_electrolyte / kap_e + r_diff + r_cap
+        # the face arrays above are not needed in the Newton loop: freed before it (and before a
+        # multigrid set-up inside it, the peak of memory)
+        del cs_face, ce_face, kap_e, sto, hi, lo, du, r_diff, resp, r_cap
         pos = p.positive
         li = m.li_electrolyte
         li_i0 = p.counter.exchange_current_density(ce[li], self.ce0)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from electrovox.errors import BadInput
-from electrovox.memory import release_freed_memory, require, unpool_large_allocations
+from electrovox.memory import release_freed_memory, require
 from electrovox.phases import DEFAULT_LEGEND
 from electrovox.solvers.echem.cell import CellModel, StepFailed
 from electrovox.solvers.echem.mesh import CLOGGING, build_mesh
@@ -530,8 +530,6 @@ def discharge(labels, legend: dict, spacing_um, *, params: EchemParameters | Non
     # ~2 kB per voxel at the peak: matrices, multigrid hierarchy, CG vectors and the state
     require(2.0e3 * labels.size, "labels", f"a discharge model of {labels.shape} voxels",
             "crop the volume or use --resample-um with a larger voxel")
-    # the steps allocate and free vectors of 1-30 MB: mapped, they go back to the OS when freed
-    unpool_large_allocations()
     am = np.isin(labels, [k for k, v in legend.items() if v == "am"])
     factor = surface_area_factor(am, sp) if area_factor is None else float(area_factor)
     interval, frame_every, _ = output_schedule(p.cell.c_rate, output_rows, frames)
