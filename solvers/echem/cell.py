@@ -206,22 +206,30 @@ class _Preconditioner:
         One forward Gauss-Seidel sweep before the coarse correction and one backward after (the
         cycle stays symmetric): half pyamg's default two symmetric sweeps, 15-30 % less time per
         solve for 10 % more iterations (measured on the sample at 0.75 um).
+
+        A loop, not a recursive closure: a nested function that calls itself is a reference
+        cycle, freed only by Python's cyclic garbage collector, which numpy-heavy code seldom
+        triggers; each such cycle kept the hierarchy it captured alive after a rebuild, and the
+        discharge's memory grew by one hierarchy per rebuild (0.75 um: 0.1 -> 0.34 GB in use).
         """
         from pyamg import amg_core
         levels, lu = self.levels
-
-        def cycle(k, mat, b):
-            if k == len(levels):
-                return lu.solve(b.astype(float)).astype(b.dtype)
-            n = b.size
+        mats = [a] + [coarse for _, coarse in levels]
+        b = np.asarray(r, dtype=a.dtype)
+        down = []                                   # (x, b) of each level on the way down
+        for k, (p, _) in enumerate(levels):
+            mat = mats[k]
             x = np.zeros_like(b)
-            amg_core.gauss_seidel(mat.indptr, mat.indices, mat.data, x, b, 0, n, 1)
-            p, coarse = levels[k]
-            rc = np.asarray(p.T @ (b - mat @ x), dtype=np.float32)
-            x += p @ cycle(k + 1, coarse, rc)
-            amg_core.gauss_seidel(mat.indptr, mat.indices, mat.data, x, b, n - 1, -1, -1)
-            return x
-        return cycle(0, a, np.asarray(r, dtype=a.dtype))
+            amg_core.gauss_seidel(mat.indptr, mat.indices, mat.data, x, b, 0, b.size, 1)
+            down.append((x, b))
+            b = np.asarray(p.T @ (b - mat @ x), dtype=np.float32)
+        y = lu.solve(b.astype(float)).astype(b.dtype)
+        for k in range(len(levels) - 1, -1, -1):
+            (x, b), mat = down[k], mats[k]
+            x += levels[k][0] @ y
+            amg_core.gauss_seidel(mat.indptr, mat.indices, mat.data, x, b, b.size - 1, -1, -1)
+            y = x
+        return y
 
     def _build_coarse(self, a):
         """The layer-space operator Z^T A Z (Cholesky-factorised) and Z^T."""
