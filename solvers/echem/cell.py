@@ -200,22 +200,29 @@ class _Preconditioner:
                                                   strong.indices, strong.data, split, indptr, indices, data, True)
         return sparse.csr_matrix((data, indices, indptr), shape=(n, n_coarse))
 
-    def _v_cycle(self, a, r):
-        """One V-cycle from zero on ``r`` with ``a`` on the finest level.
+    def _v_cycle(self, a32, r):
+        """One V-cycle from zero on ``r`` (float64), in float32, with ``a32`` on the finest level.
 
         One forward Gauss-Seidel sweep before the coarse correction and one backward after (the
         cycle stays symmetric): half pyamg's default two symmetric sweeps, 15-30 % less time per
-        solve for 10 % more iterations (measured on the sample at 0.75 um).
+        solve for 10 % more iterations (measured on the sample at 0.75 um).  The finest level too
+        smooths in float32 (``a32``: the solve's matrix with float32 values): its matrix-vector
+        products move a third fewer bytes, for the same CG iterations (the outer CG, residuals
+        and updates, stays in float64).
 
         A loop, not a recursive closure: a nested function that calls itself is a reference
         cycle, freed only by Python's cyclic garbage collector, which numpy-heavy code seldom
         triggers; each such cycle kept the hierarchy it captured alive after a rebuild, and the
         discharge's memory grew by one hierarchy per rebuild (0.75 um: 0.1 -> 0.34 GB in use).
+
+        Returns
+        -------
+        ndarray of float64, shape (n,)
         """
         from pyamg import amg_core
         levels, lu = self.levels
-        mats = [a] + [coarse for _, coarse in levels]
-        b = np.asarray(r, dtype=a.dtype)
+        mats = [a32] + [coarse for _, coarse in levels]
+        b = np.asarray(r, dtype=np.float32)
         down = []                                   # (x, b) of each level on the way down
         for k, (p, _) in enumerate(levels):
             mat = mats[k]
@@ -223,36 +230,43 @@ class _Preconditioner:
             amg_core.gauss_seidel(mat.indptr, mat.indices, mat.data, x, b, 0, b.size, 1)
             down.append((x, b))
             b = np.asarray(p.T @ (b - mat @ x), dtype=np.float32)
-        y = lu.solve(b.astype(float)).astype(b.dtype)
+        y = lu.solve(b.astype(float)).astype(np.float32)
         for k in range(len(levels) - 1, -1, -1):
             (x, b), mat = down[k], mats[k]
             x += levels[k][0] @ y
             amg_core.gauss_seidel(mat.indptr, mat.indices, mat.data, x, b, b.size - 1, -1, -1)
             y = x
-        return y
+        return y.astype(np.float64)       # CG's search directions stay in float64
 
     def _build_coarse(self, a):
-        """The layer-space operator Z^T A Z (Cholesky-factorised) and Z^T."""
+        """The layer space of ``a``: Z^T A Z (and its Cholesky factors), Z^T and A Z."""
         from scipy.linalg import cho_factor
         z = self.groups
-        ac = (z.T @ (a @ z)).toarray().astype(float)
-        self.coarse = (cho_factor(ac), z.T.tocsr())
+        az = sparse.csr_matrix(a @ z)
+        ac = (z.T @ az).toarray().astype(float)
+        self.coarse = (cho_factor(ac), z.T.tocsr(), az, ac)
 
     def _precondition(self, a):
         """The preconditioner for ``a``: layer correction, V-cycle on the rest, layer correction.
 
-        A Z y is formed as A (Z y): no stored A Z.
+        With y1 = (Z^T A Z)^-1 Z^T r and v the V-cycle of r - A Z y1, the second correction's
+        right-hand side Z^T (r - A (Z y1 + v)) is Z^T r - (Z^T A Z) y1 - (A Z)^T v (A is
+        symmetric): products with the stored A Z (a few entries per row) instead of two products
+        with A (7 per row), 15 % of a CG iteration at 0.5 um.
         """
+        a32 = sparse.csr_matrix((a.data.astype(np.float32), a.indices, a.indptr), shape=a.shape)
         if self.groups is None:
-            return lambda r: self._v_cycle(a, r)
+            return lambda r: self._v_cycle(a32, r)
         from scipy.linalg import cho_solve
-        (cf, zt), z = self.coarse, self.groups
+        (cf, zt, az, ac), z = self.coarse, self.groups
 
         def apply(r):
-            y = cho_solve(cf, zt @ r)
-            x = z @ y
-            x += self._v_cycle(a, r - a @ x)
-            return x + z @ cho_solve(cf, zt @ (r - a @ x))
+            ztr = zt @ r
+            y1 = cho_solve(cf, ztr)
+            v = self._v_cycle(a32, r - az @ y1)
+            y2 = cho_solve(cf, ztr - ac @ y1 - az.T @ v)
+            v += z @ (y1 + y2)
+            return v
         return apply
 
     def solve(self, a, b, x0, tol, maxiter=200):
@@ -266,6 +280,7 @@ class _Preconditioner:
             # Cholesky of a few hundred unknowns), the hierarchy is reused
             self._build_coarse(a)
         x, its = conjugate_gradient(a, b, x0, tol, maxiter, precondition=self._precondition(a))
+        self.coarse = None              # A Z is rebuilt with the next matrix: not kept between solves
         if its > 25:                    # the hierarchy no longer fits the matrix: rebuild next time
             self.levels = None
         return x, its, 0 if its < maxiter else its
