@@ -211,7 +211,8 @@ class _Preconditioner:
         and updates, stays in float64).  The cycle's rounding makes it slightly unsymmetric: at
         1e-8 the true residual of a 0.5 um potentials solve ended 4x above CG's recursive one
         (26 iterations either way); the model asks 1e-4 (potentials) and 1e-6 (salt), where the
-        two agree to 1e-6 of their value (measured).
+        true residual stays below the tolerance (measured on the same systems: 8.4e-5 and
+        8.8e-7, as with the float64 finest level).
 
         A loop, not a recursive closure: a nested function that calls itself is a reference
         cycle, freed only by Python's cyclic garbage collector, which numpy-heavy code seldom
