@@ -15,6 +15,7 @@ The peer for this model is PyBaMM's DFN, a homogenised 1D model: its speed is no
 
     .venv/bin/python benchmarks/echem.py [VOXEL_UM ...]       # default: 1.0 0.75 0.5
     .venv/bin/python benchmarks/echem.py --intervals 6 0.33   # the first 6 output intervals only
+    .venv/bin/python benchmarks/echem.py --log 0.5            # a line per implicit step on stderr
 
 A partial run (``--intervals N``) measures the time per step and the peak memory of a size whose
 whole discharge does not fit the session; it includes the start-up (mesh, first hierarchies).
@@ -57,11 +58,19 @@ def _one(voxel_um: float, intervals: int | None = None) -> dict:
             "newton": r["newton_iterations"], "linear": r["linear_iterations"], "wall_s": wall,
             "capacity_mAh_g": r["capacity_mAh_g"], "mean_overpotential_mV": r["mean_overpotential_mV"],
             "cutoff_reached": r["cutoff_reached"], "reason": r["reason"], "intervals": intervals,
-            "simulated_s": float(r["history"]["time_s"][-1]),
+            "simulated_s": float(r["history"]["time_s"][-1]), "step_limits": r["step_limits"],
             "peak_rss_GB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}
 
 
 def main(argv) -> None:
+    if "--log" in argv:
+        # one line per implicit step on stderr (the --one subprocess inherits it)
+        argv = [a for a in argv if a != "--log"]
+        os.environ["EVX_ECHEM_LOG"] = "1"
+    if os.environ.get("EVX_ECHEM_LOG"):
+        import logging
+        logging.basicConfig(level=logging.WARNING, format="%(message)s")
+        logging.getLogger("electrovox.echem").setLevel(logging.DEBUG)
     if argv and argv[0] == "--one":
         print(json.dumps(_one(float(argv[1]), int(argv[2]) if len(argv) > 2 else None)))
         return
@@ -73,11 +82,12 @@ def main(argv) -> None:
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for v in sizes:
+        log = os.environ.get("EVX_ECHEM_LOG")
         proc = subprocess.run([sys.executable, __file__, "--one", str(v)] + ([str(intervals)] if intervals else []),
-                              capture_output=True, text=True,
+                              stdout=subprocess.PIPE, stderr=None if log else subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONPATH": str(ROOT.parent)})
         if proc.returncode:
-            print(proc.stderr[-2000:], file=sys.stderr)
+            print((proc.stderr or "")[-2000:], file=sys.stderr)
             continue
         row = json.loads(proc.stdout.strip().splitlines()[-1])
         rows.append(row)
@@ -87,7 +97,8 @@ def main(argv) -> None:
               f"{row['steps']} steps, {row['newton']} Newton, {row['linear']} linear, "
               f"{row['simulated_s']:.0f} s simulated, "
               f"{row['capacity_mAh_g']:.1f} mAh/g, {row['mean_overpotential_mV']:.1f} mV, "
-              f"peak {row['peak_rss_GB']:.2f} GB", flush=True)
+              f"peak {row['peak_rss_GB']:.2f} GB; next step set by "
+              + ", ".join(f"{k} {n}" for k, n in row.get("step_limits", {}).items()), flush=True)
 
 
 if __name__ == "__main__":

@@ -196,6 +196,9 @@ def test_capacity_is_the_lithium_gained():
     gained = (r["history"]["mean_lithiation"][-1] - p.positive.sto_min) * p.positive.capacity_per_sto_mAh_g
     assert r["capacity_mAh_g"] == pytest.approx(gained, rel=1e-9)
     assert r["cutoff_reached"] and 3.5 - 2e-4 <= r["history"]["voltage_V"][-1] <= 3.51
+    # every accepted step names the one limit that set the next: the counts add up to the steps
+    limits = r["step_limits"]
+    assert sum(n for k, n in limits.items() if k != "failed") == r["steps"]
 
 
 def test_cei_film_drop_matches_its_resistance():
@@ -339,3 +342,28 @@ def test_closing_the_balances_keeps_every_conduction_current():
     for part in (np.r_[shift[:ns], shift[model.cc]], shift[ns:model.cc]):
         assert np.ptp(part) < 1e-14
     assert abs(shift).max() > 1e-6             # the random start was off: the shifts did work
+
+
+def test_bulk_change_leaves_out_the_fastest_voxels_holding_the_share():
+    """``bulk_change`` against brute force (every cut of the descending order tried): the largest
+    value left once the largest entries with a cumulative sum within ``share`` of the total are
+    left out; exact (the same array entries), on random arrays and on a speck (one voxel with
+    0.5 % of the sum is left out at a 1 % share, kept at 0.1 %)."""
+    from electrovox.solvers.echem.cell import bulk_change
+
+    def brute(a, share):
+        d = np.sort(a)[::-1]
+        k = 0
+        while k < d.size - 1 and d[:k + 1].sum() <= share * a.sum():
+            k += 1
+        return d[k]
+
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        a = rng.exponential(1.0, rng.integers(1, 300)) ** rng.uniform(1, 4)
+        share = rng.choice([0.0, 0.001, 0.01, 0.1, 0.5])
+        assert bulk_change(a, share) == (a.max() if share == 0 else brute(a, share))
+    speck = np.full(1000, 1.0)
+    speck[17] = 1000 * 0.005 / 0.995        # 0.5 % of the sum
+    assert bulk_change(speck, 0.01) == 1.0
+    assert bulk_change(speck, 0.001) == speck[17]

@@ -62,6 +62,40 @@ FIRST_UPDATE_LINEAR_TOL = 1e-2
 #: most the residual over eps V / dt); the balance of the salt is exact whatever the tolerance
 #: (:meth:`CellModel._transport` shifts c by the residual's sum)
 SALT_TOL, SALT_TOL_SEED = 1e-6, 1e-4
+#: the step control's stoichiometry limit leaves out the fastest-filling voxels that together took
+#: up this share of a step's lithium (``StepInfo.bulk_dsto``): specks of active material of one or
+#: two voxels (resampling and segmentation leave them; a lone voxel's faces-to-volume ratio is
+#: 6/h, so it fills fastest on the finest grids) otherwise set every step while they fill, for a
+#: share of the current the coupling limit already bounds (its target lets 20 % move)
+DSTO_TAIL_SHARE = 0.01
+
+
+def bulk_change(change: np.ndarray, share: float) -> float:
+    """The largest of ``change`` (>= 0) once its largest entries holding ``share`` of the sum are left out.
+
+    Parameters
+    ----------
+    change : ndarray, shape (n,)
+        Non-negative values (the voxels' changes of concentration in a step, mol/m^3; equal
+        voxel volumes, so a share of the sum is a share of the lithium).
+    share : float
+        Share of the sum the left-out entries may hold (0: the maximum).
+
+    Returns
+    -------
+    float
+        The largest entry not left out (0 for an empty array).
+    """
+    if change.size == 0:
+        return 0.0
+    total = float(change.sum())
+    if share <= 0 or total <= 0:
+        return float(change.max())
+    # the answer v is at least (1 - share) x the mean (the entries left out hold at most `share` of the
+    # sum, the rest at most v each), so only entries above (1 - share) x mean need sorting
+    top = np.sort(change[change >= (1 - share) * total / change.size])[::-1]
+    k = int(np.searchsorted(np.cumsum(top), share * total, side="right"))
+    return float(top[min(k, top.size - 1)])
 
 
 class StepFailed(RuntimeError):
@@ -89,6 +123,9 @@ class StepInfo:
         |change of salt in the electrolyte| / salt.
     max_dsto : float
         Largest change of stoichiometry of an active-material voxel in the step.
+    bulk_dsto : float
+        The same among the voxels that took up all but ``DSTO_TAIL_SHARE`` of the step's lithium
+        (the fastest-filling voxels holding that share are left out: specks of a few voxels).
     passes : int
         Passes of the potential / transport solves.
     coupling : float
@@ -104,6 +141,7 @@ class StepInfo:
     max_dsto: float
     passes: int = 1
     coupling: float = 0.0
+    bulk_dsto: float = float("nan")
 
 
 class _Preconditioner:
@@ -356,7 +394,14 @@ class CellModel:
         Applied current, A (> 0 lithiates the NMC: the study's discharge; 0 = open circuit).
     film_ohm_m2 : ndarray, shape (n_reaction,)
         CEI film area resistance of each reaction face, Ohm m^2.
+
+    Attributes
+    ----------
+    dsto_tail_share : float
+        Share of a step's lithium whose fastest-filling voxels ``StepInfo.bulk_dsto`` leaves out.
     """
+
+    dsto_tail_share = DSTO_TAIL_SHARE
 
     def __init__(self, mesh: Mesh, params, current_A: float, film_ohm_m2=None):
         self.mesh = m = mesh
@@ -638,10 +683,11 @@ class CellModel:
         ce, cs = ce0, cs0
         newton = lin = 0
         j_prev, phi, moved = None, None, 0.0
-        for k in range(passes):
+        k, n_pass = 0, passes
+        while k < n_pass:
             # the passes before the last only seed the next one (its start and its R_cap
             # linearisation): they stop at 1e-3 of the current; the last meets the full tolerance
-            last = k == passes - 1
+            last = k == n_pass - 1
             phi, j, jl, nn, nl, _ = self._potentials(ce, cs, dt, j_prev, phi, tol=1e-9 if last else 1e-3,
                                                      dx_tol=1e-4 if last else 0.05,
                                                      lin_tol=1e-4 if last else PASS1_LINEAR_TOL)
@@ -650,32 +696,43 @@ class CellModel:
             self.solid.c = cs0.copy()
             try:
                 guess = ce0 + dt * self.ce_rate if k == 0 else ce
-                cs, ce, stats, nl = self._transport(dt, phi, j, jl, ce0, cs0, ce, exact=last, guess=guess)
+                cs, ce, stats, nl, clipped = self._transport(dt, phi, j, jl, ce0, cs0, ce, exact=last, guess=guess,
+                                                             clip=not last or n_pass == passes)
             finally:
                 self.solid.c = cs0
             lin += nl
             if j_prev is not None:
                 moved = float(np.sum(self.mesh.r_area * np.abs(j - j_prev))) / self._scale(j)
             j_prev = j
+            if last and clipped:
+                # the last pass overfilled a voxel (a speck that fills within the step): held just
+                # below saturation, its concentrations seed one more pass, in which the speck's
+                # exchange current (~ sqrt(1 - x)) nearly stops it; a second overfill fails the step
+                n_pass += 1
+            k += 1
         self.solid.c = cs
         self.ce_rate = (ce - ce0) / dt
         self.ce = ce
         self.phi = phi
         self.last_j = j
-        dsto = float(np.abs(cs - cs0).max() / self.cmax)
-        return StepInfo(float(phi[self.cc]), newton, lin, *stats, dsto, passes, moved)
+        change = np.abs(cs - cs0)
+        dsto = float(change.max() / self.cmax)
+        return StepInfo(float(phi[self.cc]), newton, lin, *stats, dsto, n_pass, moved,
+                        bulk_change(change, self.dsto_tail_share) / self.cmax)
 
     def _scale(self, j) -> float:
         """The current the coupling tolerance is relative to, A (applied, or the faces' at rest)."""
         return abs(self.current) if self.current else max(float(np.sum(self.mesh.r_area * np.abs(j))), 1e-30)
 
-    def _transport(self, dt, phi, j, jl, ce0, cs0, ce_coef, exact=True, guess=None):
+    def _transport(self, dt, phi, j, jl, ce0, cs0, ce_coef, exact=True, guess=None, clip=False):
         """Solid and salt over ``dt`` from (cs0, ce0) with the reaction currents ``j``, ``jl``.
 
         The salt's coefficients (D, t+, kappa, thermodynamic factor) are taken at ``ce_coef``.
         ``guess`` starts the salt's iterative solve (default ``ce_coef``).  ``exact=False`` (the
         passes before the last, whose concentrations only set the next pass's coefficients) solves
         to 1e-8 (solid) and :data:`SALT_TOL_SEED` (salt) instead of 1e-13 and :data:`SALT_TOL`.
+        ``clip=True`` holds a voxel the step would overfill just below saturation (the result then
+        only seeds another pass) instead of raising :class:`StepFailed`.
 
         Returns
         -------
@@ -685,6 +742,8 @@ class CellModel:
             Charge, lithium and salt residuals.
         linear : int
             Linear-solver iterations.
+        clipped : bool
+            Whether a voxel was held below saturation (``cs`` then conserves no lithium).
         """
         m = self.mesh
         ns = m.n_solid
@@ -698,8 +757,14 @@ class CellModel:
         cs = self.solid.c
         if not np.all(np.isfinite(cs)):
             raise StepFailed("the solid concentration became non-finite")
-        if cs.max() >= self.cmax or cs.min() < 0:
-            raise StepFailed("a voxel of active material would leave 0 <= x < 1 (the step is too long)")
+        clipped = bool(cs.max() >= self.cmax or cs.min() < 0)
+        if clipped:
+            if not clip:
+                raise StepFailed("a voxel of active material would leave 0 <= x < 1 (the step is too long)")
+            # a pass that seeds another only sets its OCP and exchange currents: a voxel it
+            # overfills (a speck of a voxel or two fills within seconds) is held just below
+            # saturation, where its exchange current (~ sqrt(1 - x)) nearly stops it next pass
+            np.clip(cs, 0.0, self.cmax * (1 - 1e-6), out=cs)
         gained = src.sum() * dt
         lith = abs(self.solid.total() - li_before - gained) / abs(gained) if gained else 0.0
         # salt
@@ -732,7 +797,7 @@ class CellModel:
         # the salt's exact source is the charge imbalance (zero at convergence); compare against it
         salt1 = float(np.sum(m.eps * m.cell_volume_e * new_ce))
         salt = abs(salt1 - salt0 - dt * float(rhs_src.sum())) / salt0
-        return cs, new_ce, (charge, lith, salt), lin
+        return cs, new_ce, (charge, lith, salt), lin, clipped
 
     # -- fields for output ---------------------------------------------------------------------
     def reaction_current_density(self) -> np.ndarray:

@@ -19,6 +19,7 @@ specific capacity is the charge passed over that mass.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -28,10 +29,14 @@ import numpy as np
 from electrovox.errors import BadInput
 from electrovox.memory import release_freed_memory, require
 from electrovox.phases import DEFAULT_LEGEND
-from electrovox.solvers.echem.cell import CellModel, StepFailed
+from electrovox.solvers.echem.cell import DSTO_TAIL_SHARE, CellModel, StepFailed
 from electrovox.solvers.echem.mesh import CLOGGING, build_mesh
 from electrovox.solvers.echem.parameters import CEI_MODES, EchemParameters, default_parameters
 from electrovox.solvers.run import TimeSolver
+
+#: One debug line per implicit step (time, step, what limited the next one); benchmarks/echem.py
+#: shows them with ``--log``.
+LOG = logging.getLogger("electrovox.echem")
 
 __all__ = ["DischargeConfig", "DischargeSolver", "discharge", "cei_thickness", "surface_area_factor",
            "output_schedule", "substep_length", "write_tables"]
@@ -55,6 +60,10 @@ class DischargeConfig:
         Output intervals between 4D frames.
     dsto_target : float
         Largest stoichiometry change of a voxel per time step the step control aims at.
+    dsto_tail_share : float
+        The stoichiometry limit leaves out the fastest-filling voxels that hold this share of
+        the step's lithium (specks of a voxel or two; 0: every voxel counts;
+        :data:`~electrovox.solvers.echem.cell.DSTO_TAIL_SHARE`).
     dv_target_V : float
         Largest voltage change per time step the step control aims at, V.
     coupling_target : float
@@ -85,6 +94,7 @@ class DischargeConfig:
     output_interval_s: float = 72.0
     frame_every: int = 10
     dsto_target: float = 0.02
+    dsto_tail_share: float = DSTO_TAIL_SHARE
     dv_target_V: float = 0.01
     coupling_target: float = 0.2
     dt_initial_s: float = 1.0
@@ -94,6 +104,13 @@ class DischargeConfig:
     separator_layers: int = 0
     params: dict = field(default_factory=dict)
     labels_sha256: str = ""
+
+
+#: What set the length of the next time step (DischargeSolver.limits): the stoichiometry change,
+#: the voltage change, the passes' coupling, a hard Newton step, the growth cap of x2 (none of
+#: them), or the output interval (the step as long as an interval); "failed" counts the attempts
+#: that did not converge and were halved.
+STEP_LIMITS = ("stoichiometry", "voltage", "coupling", "newton", "growth", "interval", "failed")
 
 
 def substep_length(rest_s: float, dt_s: float, stretch: float = 1.15) -> float:
@@ -209,6 +226,7 @@ class DischargeSolver(TimeSolver):
         thick = cei_thickness(params, mesh.r_z_m, mesh.nz_electrode * config.spacing_m[0], config.seed)
         self.cei_m = thick
         self.model = CellModel(mesh, params, self.current_A, thick / params.cei.conductivity_S_m)
+        self.model.dsto_tail_share = config.dsto_tail_share
         self.model.check_input()
         self.frame_spacing_um = tuple(s * 1e6 for s in config.spacing_m)
         # the frames' phase array, ElectroVox's default ids whatever the input's legend (255: a label
@@ -219,6 +237,9 @@ class DischargeSolver(TimeSolver):
             self._phase[np.asarray(labels) == k] = default_id.get(v, 255)
         self.dt = config.dt_initial_s
         self.counters = np.zeros(4)        # substeps, newton, linear iterations, cut-off reached (0/1)
+        # which limit set each next step (STEP_LIMITS order), and the failed attempts: the run's
+        # step count explained (benchmarks/echem.py reports it)
+        self.limits = np.zeros(len(STEP_LIMITS))
         self.interval = {"charge": 0.0, "lithium": 0.0, "salt": 0.0}
         self.profiles: list = []
         nz = mesh.nz_electrode
@@ -252,7 +273,8 @@ class DischargeSolver(TimeSolver):
         snap = {k: v.copy() for k, v in self.model.state().items()}
         try:
             return self.model.step(dt), snap
-        except StepFailed:
+        except StepFailed as exc:
+            LOG.debug("t %.1f s dt %.2f s failed: %s", self.time, dt, exc)
             self.model.load_state(snap)
             return None, snap
 
@@ -263,6 +285,7 @@ class DischargeSolver(TimeSolver):
         while True:
             info, snap = self._attempt(dt)
             if info is None:
+                self.limits[STEP_LIMITS.index("failed")] += 1
                 dt *= 0.5
                 if dt < cfg.dt_min_s:
                     raise StepFailed(f"the time step fell below {cfg.dt_min_s:g} s at t = {self.time:.1f} s")
@@ -298,13 +321,24 @@ class DischargeSolver(TimeSolver):
                 self.interval[key] = max(self.interval[key], v)
             if info.voltage_V <= cutoff + cfg.cutoff_tol_V and np.isfinite(v_old):
                 self.counters[3] = 1.0
-            grow = min(cfg.dsto_target / max(info.max_dsto, 1e-12),
-                       cfg.dv_target_V / max(abs(info.voltage_V - v_old), 1e-12) if np.isfinite(v_old) else 2.0)
-            # the passes' disagreement is the splitting's error estimate: keep it near coupling_target
-            grow = min(grow, cfg.coupling_target / max(info.coupling, 1e-12))
-            if info.newton > 6 * info.passes:
-                grow = min(grow, 0.7)       # hard steps: Newton struggles
+            dsto = info.bulk_dsto if np.isfinite(info.bulk_dsto) else info.max_dsto
+            grows = (cfg.dsto_target / max(dsto, 1e-12),
+                     cfg.dv_target_V / max(abs(info.voltage_V - v_old), 1e-12) if np.isfinite(v_old) else 2.0,
+                     # the passes' disagreement is the splitting's error estimate: keep it near
+                     # coupling_target
+                     cfg.coupling_target / max(info.coupling, 1e-12),
+                     0.7 if info.newton > 6 * info.passes else math.inf)   # hard steps: Newton struggles
+            grow = min(grows)
             factor = min(2.0, max(0.5, 0.9 * grow))
+            if dt * factor >= cfg.output_interval_s:
+                limit = "interval"
+            else:
+                limit = STEP_LIMITS[int(np.argmin(grows))] if factor < 2.0 else "growth"
+            self.limits[STEP_LIMITS.index(limit)] += 1
+            if LOG.isEnabledFor(logging.DEBUG):
+                LOG.debug("t %.1f s dt %.2f s V %.4f: dsto %.4f (max %.4f), coupling %.3f, newton %d in %d "
+                          "passes, linear %d; next x%.2f (%s)", self.time, dt, info.voltage_V, dsto, info.max_dsto,
+                          info.coupling, info.newton, info.passes, info.linear, factor, limit)
             new = float(np.clip(dt * factor, cfg.dt_min_s, cfg.output_interval_s))
             if dt < self.dt * (1 - 1e-9) and factor >= 1:
                 # a step shortened to fit the interval may raise the step size, not lower it
@@ -357,6 +391,7 @@ class DischargeSolver(TimeSolver):
         st = dict(self.model.state())
         st["dt"] = np.array([self.dt])
         st["counters"] = self.counters
+        st["step_limits"] = self.limits
         st["profiles"] = np.array(self.profiles) if self.profiles else np.zeros((0, 1))
         return st
 
@@ -364,6 +399,8 @@ class DischargeSolver(TimeSolver):
         self.model.load_state(state)
         self.dt = float(state["dt"][0])
         self.counters = np.array(state["counters"], dtype=float)
+        # checkpoints written before the limits were counted resume with the count at zero
+        self.limits = np.array(state.get("step_limits", np.zeros(len(STEP_LIMITS))), dtype=float)
         prof = np.array(state["profiles"])
         self.profiles = [row for row in prof] if prof.shape[1] > 1 else []
         self.model.reset_preconditioners()
@@ -564,6 +601,7 @@ def discharge(labels, legend: dict, spacing_um, *, params: EchemParameters | Non
         "capacity_mAh_g": float(h["capacity_mAh_g"][-1]), "mean_overpotential_mV": mean_eta,
         "cutoff_reached": bool(solver.counters[3]), "steps": int(solver.counters[0]),
         "newton_iterations": int(solver.counters[1]), "linear_iterations": int(solver.counters[2]),
+        "step_limits": {k: int(v) for k, v in zip(STEP_LIMITS, solver.limits, strict=True)},
         "wall_s": time.perf_counter() - t0, "current_A": solver.current_A, "active_mass_g": solver.mass_g,
         "area_factor": factor, "voxels": int(labels.size),
         "unknowns": int(solver.mesh.n_solid + solver.mesh.n_electrolyte), "voxel_um": list(sp), "clogging": clogging,
