@@ -40,6 +40,8 @@ def test_discharge_contract(electrode):
     for key in ("capacity_mAh_g", "mean_overpotential_mV", "cutoff_reached", "steps", "wall_s"):
         assert key in r, key
     assert r["cutoff_reached"] is True and r["steps"] > 0 and r["c_rate"] == 1.0
+    # each accepted step is counted once under the limit that set the next one
+    assert sum(n for k, n in r["step_limits"].items() if k != "failed") == r["steps"]
     with open(out / "discharge.csv") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0])[:3] == ["time_s", "voltage_V", "capacity_mAh_g"]

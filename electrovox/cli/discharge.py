@@ -27,7 +27,7 @@ def cmd_discharge(args) -> dict:
     out = {"file": str(args.file), "outdir": str(outdir), "capacity_mAh_g": r["capacity_mAh_g"],
            "mean_overpotential_mV": num(r["mean_overpotential_mV"]), "cutoff_reached": r["cutoff_reached"],
            "steps": r["steps"], "wall_s": r["wall_s"], "newton_iterations": r["newton_iterations"],
-           "linear_iterations": r["linear_iterations"], "current_A": r["current_A"],
+           "linear_iterations": r["linear_iterations"], "step_limits": r["step_limits"], "current_A": r["current_A"],
            "active_mass_g": r["active_mass_g"], "area_factor": r["area_factor"], "voxels": r["voxels"],
            "voxel_um": r["voxel_um"], "c_rate": r["c_rate"], "cutoff_V": r["cutoff_V"], "cei": r["cei"],
            "cei_scale": r["cei_scale"], "clogging": r["clogging"], "reason": r["reason"],
