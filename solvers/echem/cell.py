@@ -91,8 +91,10 @@ def bulk_change(change: np.ndarray, share: float) -> float:
     """
     if change.size == 0:
         return 0.0
+    if share <= 0:
+        return float(change.max())
     total = float(change.sum())
-    if share <= 0 or total <= 0:
+    if total <= 0:
         return float(change.max())
     # the answer v is at least (1 - share) x the mean (the entries left out hold at most `share` of the
     # sum, the rest at most v each), so only entries above (1 - share) x mean need sorting
@@ -720,8 +722,9 @@ class CellModel:
         self.last_j = j
         change = np.abs(cs - cs0)
         dsto = float(change.max() / self.cmax)
-        return StepInfo(float(phi[self.cc]), newton, lin, *stats, dsto, n_pass, moved,
-                        bulk_change(change, self.dsto_tail_share) / self.cmax)
+        # the default (share 0) is the maximum itself: no second pass over the voxels
+        bulk = bulk_change(change, self.dsto_tail_share) / self.cmax if self.dsto_tail_share > 0 else dsto
+        return StepInfo(float(phi[self.cc]), newton, lin, *stats, dsto, n_pass, moved, bulk)
 
     def _scale(self, j) -> float:
         """The current the coupling tolerance is relative to, A (applied, or the faces' at rest)."""
