@@ -754,9 +754,8 @@ class CellModel:
         self.last_j = j
         change = np.abs(cs - cs0)
         dsto = float(change.max() / self.cmax)
-        # the default (share 0) is the maximum itself: no second pass over the voxels
-        bulk = bulk_change(change, self.dsto_tail_share) / self.cmax if self.dsto_tail_share > 0 else dsto
-        return StepInfo(float(phi[self.cc]), newton, lin, *stats, dsto, ran, moved, bulk)
+        return StepInfo(float(phi[self.cc]), newton, lin, *stats, dsto, ran, moved,
+                        bulk_change(change, self.dsto_tail_share) / self.cmax)
 
     def _scale(self, j) -> float:
         """The current the coupling tolerance is relative to, A (applied, or the faces' at rest)."""
