@@ -59,6 +59,7 @@ def _one(voxel_um: float, intervals: int | None = None) -> dict:
             "capacity_mAh_g": r["capacity_mAh_g"], "mean_overpotential_mV": r["mean_overpotential_mV"],
             "cutoff_reached": r["cutoff_reached"], "reason": r["reason"], "intervals": intervals,
             "simulated_s": float(r["history"]["time_s"][-1]), "step_limits": r["step_limits"],
+            "damped_voxels": r["damped_voxels"],
             "peak_rss_GB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}
 
 

@@ -246,6 +246,8 @@ class DischargeSolver(TimeSolver):
         # which limit set each next step (STEP_LIMITS order), and the failed attempts: the run's
         # step count explained (benchmarks/echem.py reports it)
         self.limits = np.zeros(len(STEP_LIMITS))
+        # voxels the predictor damped, summed over the steps (CellModel._damped_prediction)
+        self.damped = np.zeros(1)
         self.interval = {"charge": 0.0, "lithium": 0.0, "salt": 0.0}
         self.profiles: list = []
         nz = mesh.nz_electrode
@@ -322,6 +324,7 @@ class DischargeSolver(TimeSolver):
         if info is not None:
             self.time += dt
             self.counters[:3] += (1, info.newton, info.linear)
+            self.damped += info.damped
             for key, v in (("charge", info.charge_residual), ("lithium", info.lithium_residual),
                            ("salt", info.salt_residual)):
                 self.interval[key] = max(self.interval[key], v)
@@ -343,8 +346,9 @@ class DischargeSolver(TimeSolver):
             self.limits[STEP_LIMITS.index(limit)] += 1
             if LOG.isEnabledFor(logging.DEBUG):
                 LOG.debug("t %.1f s dt %.2f s V %.4f: dsto %.4f (max %.4f), coupling %.3f, newton %d in %d "
-                          "passes, linear %d; next x%.2f (%s)", self.time, dt, info.voltage_V, dsto, info.max_dsto,
-                          info.coupling, info.newton, info.passes, info.linear, factor, limit)
+                          "passes, linear %d, damped %d; next x%.2f (%s)", self.time, dt, info.voltage_V, dsto,
+                          info.max_dsto, info.coupling, info.newton, info.passes, info.linear, info.damped, factor,
+                          limit)
             new = float(np.clip(dt * factor, cfg.dt_min_s, cfg.output_interval_s))
             if dt < self.dt * (1 - 1e-9) and factor >= 1:
                 # a step shortened to fit the interval may raise the step size, not lower it
@@ -398,6 +402,7 @@ class DischargeSolver(TimeSolver):
         st["dt"] = np.array([self.dt])
         st["counters"] = self.counters
         st["step_limits"] = self.limits
+        st["damped_voxels"] = self.damped
         st["profiles"] = np.array(self.profiles) if self.profiles else np.zeros((0, 1))
         return st
 
@@ -407,6 +412,7 @@ class DischargeSolver(TimeSolver):
         self.counters = np.array(state["counters"], dtype=float)
         # checkpoints written before the limits were counted resume with the count at zero
         self.limits = np.array(state.get("step_limits", np.zeros(len(STEP_LIMITS))), dtype=float)
+        self.damped = np.array(state.get("damped_voxels", np.zeros(1)), dtype=float)
         prof = np.array(state["profiles"])
         self.profiles = [row for row in prof] if prof.shape[1] > 1 else []
         self.model.reset_preconditioners()
@@ -533,7 +539,9 @@ def discharge(labels, legend: dict, spacing_um, *, params: EchemParameters | Non
     dict
         ``capacity_mAh_g`` (at the cut-off, or at the end), ``mean_overpotential_mV`` (time
         average of OCV(mean lithiation) - V), ``cutoff_reached``, ``steps`` (implicit time
-        steps), ``newton_iterations``, ``linear_iterations``, ``wall_s``, ``current_A``,
+        steps), ``newton_iterations``, ``linear_iterations``, ``step_limits`` (which limit set
+        each next step), ``damped_voxels`` (voxel predictions the predictor damped, summed over
+        the steps), ``wall_s``, ``current_A``,
         ``active_mass_g``, ``area_factor``, ``voxels``, ``history`` (columns of arrays),
         ``profiles`` (``time_s``, ``z_um``, ``lithiation`` [t, z], ``electrolyte_mol_m3`` [t, z]),
         ``fields`` (final frame), ``reason``, ``converged``, ``run_dir``.
@@ -608,6 +616,7 @@ def discharge(labels, legend: dict, spacing_um, *, params: EchemParameters | Non
         "cutoff_reached": bool(solver.counters[3]), "steps": int(solver.counters[0]),
         "newton_iterations": int(solver.counters[1]), "linear_iterations": int(solver.counters[2]),
         "step_limits": {k: int(v) for k, v in zip(STEP_LIMITS, solver.limits, strict=True)},
+        "damped_voxels": int(solver.damped[0]),
         "wall_s": time.perf_counter() - t0, "current_A": solver.current_A, "active_mass_g": solver.mass_g,
         "area_factor": factor, "voxels": int(labels.size),
         "unknowns": int(solver.mesh.n_solid + solver.mesh.n_electrolyte), "voxel_um": list(sp), "clogging": clogging,
