@@ -389,6 +389,10 @@ def _scatter_add(data, slot, start, weights, sign):
         data[slot[start + i]] += sign * weights[i]
 
 
+#: the state arrays of the predictor's damping (:meth:`CellModel._prepare_damping`)
+DAMPING_STATE = ("damp_voxels", "damp_rate", "damp_faces", "damp_centre")
+
+
 class CellModel:
     """The half cell on a mesh: state and one backward-Euler step.
 
@@ -412,7 +416,7 @@ class CellModel:
         the passes before it (:meth:`step`).
     damping : bool
         Predict a voxel whose face current reversed between the last two steps from the mean of
-        those steps (:meth:`_damped_prediction`).
+        those steps (:meth:`_prepare_damping`).
     """
 
     dsto_tail_share = DSTO_TAIL_SHARE
@@ -475,10 +479,11 @@ class CellModel:
         # the solid's rate of change over the last step, mol/m^3/s (None before the first step):
         # with ``last_j`` it predicts the next step's end (the predictor, :meth:`step`)
         self.cs_rate = None
-        # the step before last's face currents and solid rates (None until two steps are done):
-        # they damp a voxel's period-2 oscillation in the predictor (:meth:`step`)
-        self.prev_j = None
-        self.prev_cs_rate = None
+        # the next step's damped predictions (:meth:`_prepare_damping`): the voxels and their
+        # rates, the faces and their linearisation centres (a few hundred at most, so the state
+        # holds no second full copy of the rates and currents)
+        self.damp_voxels, self.damp_rate = np.zeros(0, np.int64), np.zeros(0)
+        self.damp_faces, self.damp_centre = np.zeros(0, np.int64), np.zeros(0)
 
     # -- properties ----------------------------------------------------------------------------
     @property
@@ -498,9 +503,10 @@ class CellModel:
     def state(self) -> dict:
         """The state arrays (live)."""
         st = {"cs": self.solid.c, "ce": self.ce, "phi": self.phi, "ce_rate": self.ce_rate, "last_j": self.last_j}
-        for name in ("cs_rate", "prev_j", "prev_cs_rate"):
-            if getattr(self, name) is not None:
-                st[name] = getattr(self, name)
+        if self.cs_rate is not None:
+            st["cs_rate"] = self.cs_rate
+        for name in DAMPING_STATE:
+            st[name] = getattr(self, name)
         return st
 
     def load_state(self, st: dict) -> None:
@@ -511,8 +517,10 @@ class CellModel:
         self.ce_rate = np.array(st["ce_rate"], dtype=float) if "ce_rate" in st else np.zeros_like(self.ce)
         if "last_j" in st:
             self.last_j = np.array(st["last_j"], dtype=float)
-        for name in ("cs_rate", "prev_j", "prev_cs_rate"):
-            setattr(self, name, np.array(st[name], dtype=float) if name in st else None)
+        self.cs_rate = np.array(st["cs_rate"], dtype=float) if "cs_rate" in st else None
+        for name in DAMPING_STATE:
+            dtype = np.int64 if name.endswith(("voxels", "faces")) else float
+            setattr(self, name, np.array(st[name], dtype=dtype) if name in st else np.zeros(0, dtype))
 
     def reset_preconditioners(self) -> None:
         """Drop the multigrid hierarchies (rebuilt from the next matrices)."""
@@ -729,8 +737,14 @@ class CellModel:
             # concentrations extrapolated along them (held inside 0 < x < 1 and c_e > c_e0 / 2)
             # and the last step's currents as the R_cap linearisation's centre
             ce = np.maximum(ce0 + dt * self.ce_rate, 0.5 * ce0)
-            rate, j_prev, damped = self._damped_prediction()
-            cs = np.clip(cs0 + dt * rate, 0.0, self.cmax * (1 - 1e-6))
+            cs = cs0 + dt * self.cs_rate
+            j_prev, damped = self.last_j, self.damp_voxels.size
+            if damped:
+                # voxels in a period-2 oscillation: from the mean of the last two steps
+                cs[self.damp_voxels] = cs0[self.damp_voxels] + dt * self.damp_rate
+                j_prev = self.last_j.copy()
+                j_prev[self.damp_faces] = self.damp_centre
+            cs = np.clip(cs, 0.0, self.cmax * (1 - 1e-6), out=cs)
             k = passes - 1
         while k < n_pass:
             # the passes before the last only seed the next one (its start and its R_cap
@@ -761,8 +775,9 @@ class CellModel:
             k += 1
         self.solid.c = cs
         self.ce_rate = (ce - ce0) / dt
-        self.prev_j, self.prev_cs_rate = self.last_j, self.cs_rate
-        self.cs_rate = (cs - cs0) / dt
+        rate = (cs - cs0) / dt
+        self._prepare_damping(rate, j)
+        self.cs_rate = rate
         self.ce = ce
         self.phi = phi
         self.last_j = j
@@ -771,39 +786,34 @@ class CellModel:
         return StepInfo(float(phi[self.cc]), newton, lin, *stats, dsto, ran, moved,
                         bulk_change(change, self.dsto_tail_share) / self.cmax, damped)
 
-    def _damped_prediction(self):
-        """The predictor's solid rates and linearisation centre, damped where they oscillate.
+    def _prepare_damping(self, rate, j) -> None:
+        """Find the voxels whose next prediction is damped, and their mean rates and currents.
 
         A voxel any of whose faces reversed its current between the last two steps is in a
         period-2 oscillation of the one-pass linearisation: its ``R_cap`` (the Jacobi estimate of
         its response, neighbours held) underestimates the response of a patch of surface whose
         currents move together once the step exceeds h^2 / D (27 s at 0.33 um), so each step
-        overcorrects the last.  Such a voxel is predicted from the mean of the last two steps
-        (rates and face currents), the centre of the oscillation.  Measured on a 70 x 12 x 12 um
-        crop of the sample at 0.33 um (benchmarks/RESULTS.md, 2026-12-07): 162 steps instead of
-        220, the curve as near a tight-target reference (0.55 / 0.27 mV against 0.45 / 0.26 mV
-        max / RMS); at 1 um no voxel is damped.
+        overcorrects the last.  The next step predicts such a voxel from the mean of the last two
+        steps (rates and face currents), the centre of the oscillation.  Measured on a
+        70 x 12 x 12 um crop of the sample at 0.33 um (benchmarks/RESULTS.md, 2026-12-07): 162
+        steps instead of 220, the curve as near a tight-target reference (0.55 / 0.27 mV against
+        0.45 / 0.26 mV max / RMS); at 1 um no voxel is damped.
 
-        Returns
-        -------
+        Parameters
+        ----------
         rate : ndarray, shape (n_am,)
-            Solid rate of change to extrapolate along, mol/m^3/s.
-        centre : ndarray, shape (n_reaction,)
-            Face currents about which the OCP is linearised, A/m^2.
-        damped : int
-            Number of voxels predicted from the mean.
+            The step's solid rate of change, mol/m^3/s (:attr:`cs_rate` still holds the last).
+        j : ndarray, shape (n_reaction,)
+            The step's face currents, A/m^2 (:attr:`last_j` still holds the last).
         """
-        rate, centre = self.cs_rate, self.last_j
-        if not self.damping or self.prev_j is None or self.prev_cs_rate is None:
-            return rate, centre, 0
-        vox = np.zeros(rate.size, dtype=bool)
-        vox[self.r_am[self.last_j * self.prev_j < 0]] = True
-        n = int(np.count_nonzero(vox))
-        if n:
-            rate = np.where(vox, 0.5 * (rate + self.prev_cs_rate), rate)
-            faces = vox[self.r_am]
-            centre = np.where(faces, 0.5 * (centre + self.prev_j), centre)
-        return rate, centre, n
+        if not self.damping or self.cs_rate is None:
+            vox = np.zeros(0, np.int64)
+        else:
+            vox = np.unique(self.r_am[j * self.last_j < 0])
+        faces = np.flatnonzero(np.isin(self.r_am, vox)) if vox.size else np.zeros(0, np.int64)
+        self.damp_voxels, self.damp_faces = vox.astype(np.int64), faces.astype(np.int64)
+        self.damp_rate = 0.5 * (rate[vox] + self.cs_rate[vox]) if vox.size else np.zeros(0)
+        self.damp_centre = 0.5 * (j[faces] + self.last_j[faces]) if vox.size else np.zeros(0)
 
     def _scale(self, j) -> float:
         """The current the coupling tolerance is relative to, A (applied, or the faces' at rest)."""

@@ -246,7 +246,7 @@ class DischargeSolver(TimeSolver):
         # which limit set each next step (STEP_LIMITS order), and the failed attempts: the run's
         # step count explained (benchmarks/echem.py reports it)
         self.limits = np.zeros(len(STEP_LIMITS))
-        # voxels the predictor damped, summed over the steps (CellModel._damped_prediction)
+        # voxels the predictor damped, summed over the steps (CellModel._prepare_damping)
         self.damped = np.zeros(1)
         self.interval = {"charge": 0.0, "lithium": 0.0, "salt": 0.0}
         self.profiles: list = []
