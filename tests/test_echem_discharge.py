@@ -273,9 +273,10 @@ def test_run_folder_resumes_to_the_identical_result(tmp_path):
 
 
 def test_damped_steps_resume_to_the_identical_result():
-    """The predictor's damping reads the last two steps' currents and rates, so they are part of
-    the state: a model restored from the state saved just before a step that damps (0.33 um,
-    20 s steps, near h^2 / D = 27 s) runs on bit for bit as the uninterrupted model."""
+    """The predictor's damping is decided at the end of a step for the next one (the voxels, the
+    faces and their means of the last two steps), so it is part of the state: a model restored
+    from the state saved just before a step that damps (0.33 um, 20 s steps, near h^2 / D = 27 s)
+    runs on bit for bit as the uninterrupted model."""
     lab = _blobs((16, 10, 10), seed=0)
     steps = [1.0, 2.0, 4.0, 8.0, 16.0] + [20.0] * 12
     model, _ = _model(lab, h=0.33e-6)
