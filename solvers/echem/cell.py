@@ -806,14 +806,15 @@ class CellModel:
         j : ndarray, shape (n_reaction,)
             The step's face currents, A/m^2 (:attr:`last_j` still holds the last).
         """
-        if not self.damping or self.cs_rate is None:
-            vox = np.zeros(0, np.int64)
-        else:
-            vox = np.unique(self.r_am[j * self.last_j < 0])
-        faces = np.flatnonzero(np.isin(self.r_am, vox)) if vox.size else np.zeros(0, np.int64)
-        self.damp_voxels, self.damp_faces = vox.astype(np.int64), faces.astype(np.int64)
-        self.damp_rate = 0.5 * (rate[vox] + self.cs_rate[vox]) if vox.size else np.zeros(0)
-        self.damp_centre = 0.5 * (j[faces] + self.last_j[faces]) if vox.size else np.zeros(0)
+        flipped = np.zeros(rate.size, dtype=bool)
+        if self.damping and self.cs_rate is not None:
+            flipped[self.r_am[j * self.last_j < 0]] = True
+        vox = np.flatnonzero(flipped)
+        faces = np.flatnonzero(flipped[self.r_am])
+        self.damp_voxels, self.damp_faces = vox, faces
+        # (empty index arrays give empty means: nothing is damped)
+        self.damp_rate = 0.5 * (rate[vox] + self.cs_rate[vox]) if self.cs_rate is not None else np.zeros(0)
+        self.damp_centre = 0.5 * (j[faces] + self.last_j[faces])
 
     def _scale(self, j) -> float:
         """The current the coupling tolerance is relative to, A (applied, or the faces' at rest)."""
