@@ -311,7 +311,7 @@ class ImpregnationSolver(TimeSolver):
         t0 = time.perf_counter()
         self.model.step(n)
         self.compute_s += time.perf_counter() - t0
-        self.updates += n * self.model.nb.shape[1]
+        self.updates += n * self.model.n
         self.time = (self.step + n) * self.dt_s
 
     def saturation(self) -> float:
@@ -362,10 +362,8 @@ class ImpregnationSolver(TimeSolver):
         return {"r": self.model.r, "b": self.model.b, "updates": np.array(self.updates, dtype=np.int64)}
 
     def load_state(self, state: dict) -> None:  # noqa: D102
-        from electrovox.solvers.flow.twophase import _phase
-        self.model.r[...] = state["r"]
-        self.model.b[...] = state["b"]
-        _phase(self.model.fb, self.model.phi, self.model.rho)
+        self.model.set_populations(state["r"], state["b"])
+        self.model.update_phase()
         self.updates = int(state["updates"])
 
     def air(self) -> np.ndarray:

@@ -178,13 +178,20 @@ def _cache_dir():
     return Path(base) / "electrovox" / "kernels"
 
 
-def _compile_kernels(dtype):
+def load_generated(src: str, prefix: str, names: tuple) -> tuple:
+    """Functions ``names`` of the generated module source ``src``, compiled by numba.
+
+    The source is written (atomically) to a file named by its hash in the kernel cache folder and
+    imported from there, so that numba's ``cache=True`` can keep the machine code between
+    processes; a new source gets a new file.  Without a writable cache folder it is compiled in
+    memory instead.
+    """
     import hashlib
     import importlib.util
     import os
+    import sys
     import tempfile
-    src = module_source(dtype)
-    name = f"evx_lbm_{np.dtype(dtype).name}_{hashlib.sha256(src.encode()).hexdigest()[:16]}"
+    name = f"{prefix}_{hashlib.sha256(src.encode()).hexdigest()[:16]}"
     try:
         folder = _cache_dir()
         folder.mkdir(parents=True, exist_ok=True)
@@ -194,18 +201,21 @@ def _compile_kernels(dtype):
             with os.fdopen(fd, "w") as f:
                 f.write(src)
             os.replace(tmp, path)
-        import sys
         mod = sys.modules.get(name)
         if mod is None:  # registered by name: numba's cache finds the module again by it
             spec = importlib.util.spec_from_file_location(name, path)
             mod = importlib.util.module_from_spec(spec)
             sys.modules[name] = mod
             spec.loader.exec_module(mod)
-        return mod.aa_step_even, mod.aa_step_odd
+        return tuple(getattr(mod, k) for k in names)
     except OSError:  # no writable cache: compile in memory (no cache between processes)
         ns: dict = {}
         exec(src.replace("cache=True", "cache=False"), ns)  # noqa: S102 - our own generated source
-        return ns["aa_step_even"], ns["aa_step_odd"]
+        return tuple(ns[k] for k in names)
+
+
+def _compile_kernels(dtype):
+    return load_generated(module_source(dtype), f"evx_lbm_{np.dtype(dtype).name}", ("aa_step_even", "aa_step_odd"))
 
 
 _KERNELS: dict = {}

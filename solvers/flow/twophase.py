@@ -39,191 +39,29 @@ standard interpolation rules, no parameter fitted).
 Streaming is a push to the neighbour, or the halfway bounce-back where the neighbour is solid.
 Mass of each colour is conserved to rounding by collision, recolouring and bounce-back alike.
 
-Arrays hold the fluid nodes only (C order), with the neighbour list of
-:func:`~electrovox.solvers.flow.lattice.neighbour_list` (periodic wrap on every axis).  The
-populations are stored node by node, the two colours side by side (``fb[i, 2 q]`` = R_q,
-``fb[i, 2 q + 1]`` = B_q; two-dimensional: numba's parallel loops index 3D arrays several times
-slower), and the links node by node (``links[i, q]``): a node's 38 populations are read from 304
-contiguous bytes and each push writes R and B into one cache line (direction-major arrays kept 76
-streams open); measured alone this layout changed the speed by no more than the noise (0.97-1.03x),
-the kernel's limit being its arithmetic.  The kernels are compiled with
-LLVM's reassociation, contraction (FMA) and reciprocal flags but not its no-NaN / no-inf ones
-(NaN stays detectable): 1.2x one thread, 1.25-1.3x two threads on this machine (2026-12-06);
-results move at rounding level only (each node's
-arithmetic is its own, so a run is still reproducible bit for bit whatever the thread count).
+Arrays hold the fluid nodes only (C order, padded with inert air nodes to whole blocks), with
+the neighbour list of :func:`~electrovox.solvers.flow.lattice.neighbour_list` (periodic wrap on
+every axis) turned into push addresses.  The populations are stored block-interleaved and the
+step is straight-line code generated from the lattice constants, vectorised over a block's nodes
+(:mod:`~electrovox.solvers.flow.twophase_kernel`, which says why and how much it gains).  The
+kernels are compiled with LLVM's reassociation, contraction (FMA) and reciprocal flags but not its
+no-NaN / no-inf ones (NaN stays detectable): results move at rounding level only, and a run is
+reproducible bit for bit whatever the thread count (each node's arithmetic is its own).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
-from electrovox.solvers.flow.lattice import OPP, C, Q, W, fluid_index, neighbour_list
+from electrovox.solvers.flow import twophase_kernel as kern
+from electrovox.solvers.flow.lattice import C, Q, W, fluid_index, neighbour_list
+from electrovox.solvers.flow.twophase_kernel import B_WEIGHTS, BL
 
 __all__ = ["ColourGradient", "B_WEIGHTS"]
 
-#: the perturbation operator's B_q for D3Q19 (Leclaire et al. 2017): isotropic to second order
-B_WEIGHTS = np.array([-1 / 3] + [1 / 18] * 6 + [1 / 36] * 12)
-
 _CF = C.astype(np.float64)
-_CLEN = np.sqrt((_CF ** 2).sum(axis=1))
-#: LLVM's fast-math flags for the kernels (module docstring): no "nnan" / "ninf"
-_FAST = {"reassoc", "contract", "arcp", "nsz", "afn"}
-#: 1 / |c_q| (0 for the rest direction, whose colour term vanishes)
-_ICLEN = np.where(_CLEN > 0, 1.0 / np.where(_CLEN > 0, _CLEN, 1.0), 0.0)
-_CHUNK = 1024
-#: one of each pair of opposite directions (the TRT collision visits a pair at once)
-_PAIRS = np.array([q for q in range(1, Q) if q < OPP[q]], dtype=np.int64)
 #: TRT's magic product: halfway bounce-back exact for plane Poiseuille flow (Ginzburg)
 MAGIC = 3.0 / 16.0
-
-
-@njit(cache=True, parallel=True, fastmath=_FAST)
-def _phase(fb, phi, rho):
-    n = fb.shape[0]
-    for i in prange(n):
-        rr = 0.0
-        bb = 0.0
-        for q in range(19):
-            rr += fb[i, 2 * q]
-            bb += fb[i, 2 * q + 1]
-        rho[i] = rr + bb
-        phi[i] = (rr - bb) / (rr + bb)
-
-
-@njit(cache=True, parallel=True, fastmath=_FAST)
-def _collide_stream(fb, fb2, nb, phi, nw, cos_t, wall, cf, iclen, w, bw, opp, pairs,
-                    nu_r, nu_b, amp, beta, force, magic):
-    n = fb.shape[0]
-    has_force = force[0] != 0.0 or force[1] != 0.0 or force[2] != 0.0
-    nchunk = (n + _CHUNK - 1) // _CHUNK
-    for c in prange(nchunk):
-        # one scratch array per chunk of nodes, not per node (numba allocates on the heap)
-        f = np.empty(19)
-        for i in range(c * _CHUNK, min(n, (c + 1) * _CHUNK)):
-            _node(i, f, fb, fb2, nb, phi, nw, cos_t, wall, cf, iclen, w, bw, opp, pairs,
-                  nu_r, nu_b, amp, beta, force, has_force, magic)
-
-
-@njit(cache=True, inline="always", fastmath=_FAST)
-def _node(i, f, fb, fb2, nb, phi, nw, cos_t, wall, cf, iclen, w, bw, opp, pairs, nu_r, nu_b, amp, beta,
-          force, has_force, magic):
-    rr = 0.0
-    bb = 0.0
-    jx = 0.0
-    jy = 0.0
-    jz = 0.0
-    for q in range(19):
-        rq = fb[i, 2 * q]
-        bq = fb[i, 2 * q + 1]
-        fq = rq + bq
-        f[q] = fq
-        rr += rq
-        bb += bq
-        jx += cf[q, 0] * fq
-        jy += cf[q, 1] * fq
-        jz += cf[q, 2] * fq
-    rho = rr + bb
-    # Guo forcing, uniform body force (x, y, z) per unit volume
-    ux = (jx + 0.5 * force[0]) / rho
-    uy = (jy + 0.5 * force[1]) / rho
-    uz = (jz + 0.5 * force[2]) / rho
-    # colour gradient (isotropic stencil), solid neighbours mirror the node's phase
-    gx = 0.0
-    gy = 0.0
-    gz = 0.0
-    for q in range(1, 19):
-        m = nb[i, q]
-        p = phi[m] if m >= 0 else (cos_t[i] if wall[i] == 2 else phi[i])
-        gx += w[q] * cf[q, 0] * p
-        gy += w[q] * cf[q, 1] * p
-        gz += w[q] * cf[q, 2] * p
-    gx *= 3.0
-    gy *= 3.0
-    gz *= 3.0
-    gn = np.sqrt(gx * gx + gy * gy + gz * gz)
-    if wall[i] == 1 and gn > 1e-12:
-        # turn the gradient to the contact angle: normal part -cos(theta), tangential sin(theta)
-        wx, wy, wz = nw[i, 0], nw[i, 1], nw[i, 2]
-        dn = (gx * wx + gy * wy + gz * wz) / gn
-        tx = gx / gn - dn * wx
-        ty = gy / gn - dn * wy
-        tz = gz / gn - dn * wz
-        tn = np.sqrt(tx * tx + ty * ty + tz * tz)
-        ct = cos_t[i]
-        st = np.sqrt(max(0.0, 1.0 - ct * ct))
-        if tn > 1e-12:
-            tx /= tn
-            ty /= tn
-            tz /= tn
-        else:
-            st = 0.0
-            ct = 1.0 if ct >= 0 else -1.0
-        # the mirrored solid neighbours lose the gradient's normal part, not its tangential one:
-        # the interface's full gradient is the tangential part over sin(theta)
-        gt = tn * gn
-        if st > 0.2:
-            gn = min(gt / st, 3.0 * gn)
-        gx = gn * (-ct * wx + st * tx)
-        gy = gn * (-ct * wy + st * ty)
-        gz = gn * (-ct * wz + st * tz)
-    ph = min(1.0, max(-1.0, phi[i]))
-    nu = nu_b * np.exp(0.5 * (1.0 + ph) * np.log(nu_r / nu_b))     # geometric blend (docstring)
-    tau = 3.0 * nu + 0.5
-    om = 1.0 / tau
-    # TRT: the symmetric part relaxes with the viscosity's rate, the antisymmetric part with the
-    # rate that fixes the magic product (1/om - 1/2)(1/om_m - 1/2) = 3/16, which puts the halfway
-    # bounce-back wall exactly midway for every viscosity (Ginzburg): with BGK the slit flow was
-    # 29 % fast at tau = 2, the electrolyte's relaxation time at a viscosity ratio of 100
-    om_m = 1.0 / (0.5 + magic / (tau - 0.5))
-    usq = ux * ux + uy * uy + uz * uz
-    fxu = force[0] * ux + force[1] * uy + force[2] * uz
-    feq0 = w[0] * rho * (1.0 - 1.5 * usq)
-    f[0] = f[0] - om * (f[0] - feq0) + (1.0 - 0.5 * om) * w[0] * (-3.0 * fxu)
-    for j in range(9):
-        # each direction k with its opposite p, visited once
-        k = pairs[j]
-        p = opp[k]
-        cu = cf[k, 0] * ux + cf[k, 1] * uy + cf[k, 2] * uz
-        sym = w[k] * rho * (1.0 + 4.5 * cu * cu - 1.5 * usq)
-        asym = w[k] * rho * 3.0 * cu
-        s_sym = 0.0
-        s_asym = 0.0
-        if has_force:       # the source terms, skipped when there is no body force (impregnation)
-            cF = cf[k, 0] * force[0] + cf[k, 1] * force[1] + cf[k, 2] * force[2]
-            s_sym = (1.0 - 0.5 * om) * w[k] * (-3.0 * fxu + 9.0 * cu * cF)
-            s_asym = (1.0 - 0.5 * om_m) * w[k] * 3.0 * cF
-        fp = 0.5 * (f[k] + f[p])
-        fm = 0.5 * (f[k] - f[p])
-        dp = om * (fp - sym)
-        dm = om_m * (fm - asym)
-        f[k] = f[k] - dp - dm + s_sym + s_asym
-        f[p] = f[p] - dp + dm + s_sym - s_asym
-    # perturbation, recolouring and the push in one pass over the directions, with cg = c_q . G / |G|
-    frac = rr / rho
-    a = 0.0
-    sep = 0.0
-    gxn = 0.0
-    gyn = 0.0
-    gzn = 0.0
-    if gn > 1e-12:
-        a = 0.5 * amp * om * gn
-        sep = beta * rr * bb / rho
-        gxn = gx / gn
-        gyn = gy / gn
-        gzn = gz / gn
-    for q in range(19):
-        cg = cf[q, 0] * gxn + cf[q, 1] * gyn + cf[q, 2] * gzn
-        fq = f[q] + a * (w[q] * cg * cg - bw[q])
-        rq = frac * fq + sep * w[q] * cg * iclen[q]
-        bq = fq - rq
-        m = nb[i, q]
-        if m >= 0:
-            fb2[m, 2 * q] = rq
-            fb2[m, 2 * q + 1] = bq
-        else:
-            fb2[i, 2 * opp[q]] = rq
-            fb2[i, 2 * opp[q] + 1] = bq
 
 
 class ColourGradient:
@@ -259,15 +97,11 @@ class ColourGradient:
         self.fluid = fluid
         self.shape = fluid.shape
         self.index = fluid_index(fluid)
-        self.links = np.ascontiguousarray(neighbour_list(fluid).T)     # (n, 19), node by node
-        n = self.links.shape[0]
-        phi = np.clip(np.asarray(phi0, dtype=float)[fluid], -1.0, 1.0)
-        self.fb = np.empty((n, 2 * Q))
-        self.fb[:, 0::2] = W[None, :] * (1 + phi[:, None]) / 2
-        self.fb[:, 1::2] = W[None, :] * (1 - phi[:, None]) / 2
-        self.fb2 = np.empty_like(self.fb)
-        self.phi = np.empty(n)
-        self.rho = np.empty(n)
+        links = np.ascontiguousarray(neighbour_list(fluid).T)     # (n, 19), node by node
+        #: number of fluid nodes
+        self.n = n = links.shape[0]
+        nblk = max(1, -(-n // BL))
+        npad = nblk * BL
         # wall normals (into the fluid) and the neighbouring solids' contact angle
         solid = ~fluid
         ang = np.broadcast_to(np.asarray(contact_deg, dtype=float), fluid.shape)
@@ -284,13 +118,15 @@ class ColourGradient:
             cs += W[q] * s * np.cos(np.radians(ang[at]))
             ws += W[q] * s
         norm = np.linalg.norm(nw, axis=1)
-        # 1: a wall node with a normal (the gradient is turned to the contact angle); 2: a node
-        # between solids on opposite sides (a one-voxel throat) has no normal, so its solid
-        # neighbours enter the gradient with the phase field cos(theta) instead (a fictitious
-        # wetting density): mirrored, a throat wetted like a 90 degree wall and stopped the front
-        self.wall = np.where(norm > 1e-12, 1, 2).astype(np.int8) * (ws > 0)
-        self.nw = np.where(norm[:, None] > 0, nw / np.where(norm > 0, norm, 1)[:, None], 0.0)
-        self.cos_t = np.where(ws > 0, cs / np.where(ws > 0, ws, 1), 0.0)
+        # 1: a wall node with a normal (the gradient is turned to the contact angle); 0 otherwise,
+        # a node between solids on opposite sides (a one-voxel throat) included: its solid
+        # neighbours' sum of w_q c_q is zero, so they add nothing to its gradient
+        self.wall = np.zeros(npad, np.int8)
+        self.wall[:n] = (norm > 1e-12) & (ws > 0)
+        self.nwt = np.zeros((3, npad))
+        self.nwt[:, :n] = np.where(norm[:, None] > 0, nw / np.where(norm > 0, norm, 1)[:, None], 0.0).T
+        self.cos_t = np.zeros(npad)
+        self.cos_t[:n] = np.where(ws > 0, cs / np.where(ws > 0, ws, 1), 0.0)
         self.nu = (float(nu_electrolyte), float(nu_air))
         self.amplitude = float(amplitude)
         self.beta = float(beta)
@@ -300,39 +136,84 @@ class ColourGradient:
         if reservoirs:
             # no wrap along z between the two reservoirs: those links bounce back (the layers are
             # reset every step), and the colour gradient sees no false interface across the wrap
-            zf = np.nonzero(fluid)[0]
-            nzl = fluid.shape[0]
             for q in range(1, Q):
                 if C[q][2] > 0:
-                    self.nb[q, zf == nzl - 1] = -1
+                    links[zz == nz - 1, q] = -1
                 elif C[q][2] < 0:
-                    self.nb[q, zf == 0] = -1
+                    links[zz == 0, q] = -1
+        # padding nodes: inert air at rest, bouncing back on every link
+        full = np.full((npad, Q), -1, dtype=np.int32)
+        full[:n] = links
+        del links
+        self.T = kern.push_table(full)
+        del full
+        phi = np.clip(np.asarray(phi0, dtype=float)[fluid], -1.0, 1.0)
+        self.fa = np.zeros((nblk, 2 * Q, BL))
+        self.fa[:, 1::2, :] = W[None, :, None]
+        red = W[:, None] * (1 + phi[None, :]) / 2
+        self.set_populations(red, W[:, None] - red)
+        self.fa2 = np.empty_like(self.fa)
+        self._phi = np.empty(npad)
+        self._rho = np.empty(npad)
         # reservoir nodes and their interior neighbours (the same column, one layer in)
         both = fluid[-1] & fluid[-2]
         self.inlet, self.inlet_in = ((self.index[-1][both], self.index[-2][both]) if reservoirs else (none, none))
         both = fluid[0] & fluid[1]
         self.outlet, self.outlet_in = ((self.index[0][both], self.index[1][both]) if reservoirs else (none, none))
         self._hold()
-        _phase(self.fb, self.phi, self.rho)
+        self.update_phase()
 
     @property
-    def nb(self) -> np.ndarray:
-        """The neighbour list, shape (19, n_fluid) (a view of ``links``; -1: bounce-back)."""
-        return self.links.T
+    def phi(self) -> np.ndarray:
+        """Phase field of the fluid nodes, shape (n,) (a view, updated by every step)."""
+        return self._phi[:self.n]
+
+    @property
+    def rho(self) -> np.ndarray:
+        """Density of the fluid nodes, shape (n,) (a view, updated by every step)."""
+        return self._rho[:self.n]
+
+    def _slots(self, nodes):
+        return np.asarray(nodes) // BL, np.asarray(nodes) % BL
+
+    def get_populations(self, nodes=None) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the electrolyte's and the air's populations R_q, B_q, each shape (19, k).
+
+        ``nodes``: fluid indices (default: all n nodes, in order).
+        """
+        if nodes is None:
+            k = self.n
+            flat = self.fa.transpose(1, 0, 2).reshape(2 * Q, -1)[:, :k]
+            return flat[0::2].copy(), flat[1::2].copy()
+        blk, lane = self._slots(nodes)
+        return self.fa[blk, 0::2, lane].T.copy(), self.fa[blk, 1::2, lane].T.copy()
+
+    def set_populations(self, r, b, nodes=None) -> None:
+        """Set R_q and B_q, each shape (19, k), of the fluid nodes ``nodes`` (default: all)."""
+        if nodes is None:
+            nodes = np.arange(self.n)
+        blk, lane = self._slots(nodes)
+        self.fa[blk, 0::2, lane] = np.asarray(r).T
+        self.fa[blk, 1::2, lane] = np.asarray(b).T
 
     @property
     def r(self) -> np.ndarray:
-        """The electrolyte's populations R_q, shape (19, n_fluid) (a view: writes go through)."""
-        return self.fb[:, 0::2].T
+        """The electrolyte's populations R_q, shape (19, n_fluid) (a copy)."""
+        return self.get_populations()[0]
 
     @property
     def b(self) -> np.ndarray:
-        """The air's populations B_q, shape (19, n_fluid) (a view: writes go through)."""
-        return self.fb[:, 1::2].T
+        """The air's populations B_q, shape (19, n_fluid) (a copy)."""
+        return self.get_populations()[1]
+
+    def update_phase(self) -> None:
+        """Recompute ``phi`` and ``rho`` from the populations (after :meth:`set_populations`)."""
+        kern.phase(self.fa, self._phi, self._rho)
 
     def _equilibrium_from(self, inner):
         """Populations at rho = 1 moving with the velocity of the nodes ``inner``, shape (19, k)."""
-        f = self.r[:, inner] + self.b[:, inner]
+        r, b = self.get_populations(inner)
+        f = r + b
         u = (_CF.T @ f) / f.sum(axis=0)
         cu = _CF @ u
         return W[:, None] * (1.0 + 3.0 * cu + 4.5 * cu * cu - 1.5 * (u * u).sum(axis=0))
@@ -345,30 +226,35 @@ class ColourGradient:
         let fluid through, which in a slit exceeds the viscous pressure drop ten times over.
         """
         if self.inlet.size:
-            self.r[:, self.inlet] = self._equilibrium_from(self.inlet_in)
-            self.b[:, self.inlet] = 0.0
+            feq = self._equilibrium_from(self.inlet_in)
+            self.set_populations(feq, np.zeros_like(feq), self.inlet)
         if self.outlet.size:
             # an air vent: air leaves, electrolyte does not (held at air, as a gas-permeable,
             # liquid-tight membrane).  Taking the neighbour's colour instead let electrolyte that
             # reached the outlet spread along it and feed the electrode from below.
-            self.b[:, self.outlet] = self._equilibrium_from(self.outlet_in)
-            self.r[:, self.outlet] = 0.0
+            feq = self._equilibrium_from(self.outlet_in)
+            self.set_populations(np.zeros_like(feq), feq, self.outlet)
 
     def step(self, n: int = 1) -> None:
         """Advance ``n`` time steps."""
+        force = bool(np.any(self.force != 0.0))
+        kernel = kern.collide_stream(force)
+        fx, fy, fz = (float(v) for v in self.force)
         for _ in range(n):
-            _phase(self.fb, self.phi, self.rho)
-            _collide_stream(self.fb, self.fb2, self.links, self.phi, self.nw, self.cos_t,
-                            self.wall, _CF, _ICLEN, W, B_WEIGHTS, OPP, _PAIRS, self.nu[0], self.nu[1],
-                            self.amplitude, self.beta, self.force, MAGIC)
-            self.fb, self.fb2 = self.fb2, self.fb
+            kern.phase(self.fa, self._phi, self._rho)
+            kernel(self.fa, self.fa2, self.T, self._phi, self.nwt, self.cos_t, self.wall, self.nu[0],
+                   self.nu[1], self.amplitude, self.beta, fx, fy, fz, MAGIC)
+            self.fa, self.fa2 = self.fa2, self.fa
             self._hold()
             self.steps += 1
-        _phase(self.fb, self.phi, self.rho)
+        kern.phase(self.fa, self._phi, self._rho)
 
     def masses(self) -> tuple[float, float]:
         """Total electrolyte and air mass (lattice units)."""
-        return float(self.r.sum()), float(self.b.sum())
+        k = self.n - (self.fa.shape[0] - 1) * BL      # real nodes in the last block
+        red = self.fa[:-1, 0::2].sum() + self.fa[-1, 0::2, :k].sum()
+        blue = self.fa[:-1, 1::2].sum() + self.fa[-1, 1::2, :k].sum()
+        return float(red), float(blue)
 
     def field(self, values, fill=np.nan) -> np.ndarray:
         """A per-fluid-node array on the image grid ``[z, y, x]`` (``fill`` on solid voxels)."""
@@ -386,5 +272,6 @@ class ColourGradient:
 
     def velocity(self) -> np.ndarray:
         """Velocity (x, y, z) per fluid node, shape (n_fluid, 3), lattice units (Guo: + F/2)."""
-        f = self.r + self.b
+        r, b = self.get_populations()
+        f = r + b
         return (_CF.T @ f).T / self.rho[:, None] + 0.5 * self.force / self.rho[:, None]
