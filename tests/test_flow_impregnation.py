@@ -196,6 +196,8 @@ def test_impregnate_contract(electrode):
     (["--contact-angle", "am=200"], ["--contact-angle", "between 0 and 180"]),
     (["--contact-angle", "glass=30"], ["--contact-angle", "unknown phase"]),
     (["--viscosity-ratio", "0.5"], ["--viscosity-ratio"]),
+    (["--overpressure", "5e6"], ["--overpressure", "density step"]),
+    (["--overpressure", "-1"], ["--overpressure"]),
 ])
 def test_impregnate_bad_input(electrode, tmp_path, args, words):
     d, path = electrode

@@ -32,6 +32,7 @@ def cmd_impregnate(args) -> dict:
     out = {"file": str(args.file), "outdir": str(outdir), **{k: r[k] for k in CONTRACT}}
     trapped = [c for c in r["clusters"] if c["trapped"]]
     out.update({"reason": r["reason"], "outlet": r["outlet"], "viscosity_ratio": r["viscosity_ratio"],
+                "overpressure_Pa": r["overpressure_Pa"],
                 "voxel_um": r["voxel_um"], "porosity": r["porosity"], "dt_s": r["dt_s"],
                 "capillary_time_s": r["capillary_time_s"], "hydraulic_radius_um": r["hydraulic_radius_um"],
                 "capillary_number": r["capillary_number"], "ohnesorge_number": r["ohnesorge_number"],
@@ -54,7 +55,8 @@ def add_parsers(sub) -> None:
     """Add ``impregnate`` to the top-level subparsers."""
     q = sub.add_parser("impregnate", help="electrolyte impregnation of the pores over time (two-phase LBM)",
                        description="Electrolyte enters the pores of LABELS from the separator face (the top, z max) "
-                                   "and displaces the air by capillarity (colour-gradient lattice Boltzmann, a "
+                                   "and displaces the air by capillarity, plus an --overpressure if given "
+                                   "(colour-gradient lattice Boltzmann, a "
                                    "contact angle per solid phase). OUTDIR is the run folder: saturation.csv "
                                    "(time_s, time_dimensionless, saturation), air_clusters.csv, fields.pvd "
                                    "(electrolyte fraction and pressure in 3D over time), params.json, history.csv, "

@@ -89,6 +89,10 @@ class ImpregnationConfig:
     outlet : str
         ``"open"``: the air leaves through the collector face (default: the study's set-up, and
         vacuum filling, where the gas offers no resistance); ``"closed"``: the foil is solid.
+    overpressure_Pa : float
+        The electrolyte reservoir's pressure above the air's, Pa (default 0: spontaneous
+        imbibition, the capillary pressure alone; ~1e5 when one atmosphere pushes the electrolyte
+        into an evacuated cell).  In the lattice it scales as the tension does, sigma / dx.
     inlet_layers, outlet_layers : int
         Free fluid layers above and below the electrode (the last one held as the reservoir).
     observe_every : int
@@ -116,6 +120,7 @@ class ImpregnationConfig:
     surface_tension_N_m: float = 0.035
     amplitude: float = 0.01
     outlet: str = "open"
+    overpressure_Pa: float = 0.0
     inlet_layers: int = 3
     outlet_layers: int = 1
     observe_every: int = 200
@@ -150,6 +155,9 @@ class ImpregnationConfig:
         if not 0.0 < self.amplitude <= 0.05:
             raise BadInput("amplitude", f"{self.amplitude} is outside (0, 0.05]",
                            "give a perturbation amplitude such as 0.01")
+        if not 0.0 <= self.overpressure_Pa <= 1e7:
+            raise BadInput("overpressure_Pa", f"{self.overpressure_Pa / 1e3:g} kPa is outside 0..10 000 kPa",
+                           "give the electrolyte's pressure above the air's in kPa, e.g. 100 (one atmosphere)")
         if self.electrolyte_viscosity_Pa_s <= 0 or self.surface_tension_N_m <= 0:
             raise BadInput("electrolyte", "viscosity and surface tension must be positive",
                            "give positive SI values")
@@ -282,9 +290,16 @@ class ImpregnationSolver(TimeSolver):
         phi0[nbelow + nzs:] = 1.0
         self.nu = (lattice_viscosities(config.viscosity_ratio) if config.nu_electrolyte_lu is None else
                    (config.nu_electrolyte_lu, config.nu_electrolyte_lu / config.viscosity_ratio))
-        self.model = ColourGradient(fluid, phi0, contact_deg=ang_dom, nu_electrolyte=self.nu[0],
-                                    nu_air=self.nu[1], amplitude=config.amplitude, reservoirs=True)
         self.sigma_lu = lattice_tension(config.amplitude)
+        # pressure scales as sigma / dx (the time scaling below keeps sigma, mu and dx)
+        self.overpressure_lu = config.overpressure_Pa * (self.sigma_lu / config.surface_tension_N_m) * config.voxel_m
+        if 3.0 * self.overpressure_lu > 0.05:
+            raise BadInput("overpressure_Pa", f"{config.overpressure_Pa / 1e3:g} kPa is a lattice density step of "
+                           f"{3 * self.overpressure_lu:.3g} at {config.voxel_m * 1e6:g} um voxels (the lattice is "
+                           "weakly compressible: at most 0.05)", "give a lower overpressure or a finer --resample-um")
+        self.model = ColourGradient(fluid, phi0, contact_deg=ang_dom, nu_electrolyte=self.nu[0],
+                                    nu_air=self.nu[1], amplitude=config.amplitude, reservoirs=True,
+                                    inlet_overpressure=self.overpressure_lu)
         # the electrode's pore nodes among the model's fluid nodes
         core_mask = np.zeros(fluid.shape, bool)
         core_mask[core] = pore
@@ -330,7 +345,8 @@ class ImpregnationSolver(TimeSolver):
         if not np.isfinite(m.phi).all():
             return f"NaN in the phase field at step {self.step}"
         drift = abs(float(m.rho.sum()) / self._mass0 - 1.0)
-        if drift > 0.01:
+        # the overpressure raises the mean density by up to its own density step
+        if drift > 0.01 + 3.0 * self.overpressure_lu:
             # the lattice is weakly compressible: a 1 % density change means the capillary
             # pressure is no longer small against c_s^2 (lower the amplitude)
             return f"total density drifted {drift:.3g} (compressibility): lower the amplitude"
@@ -521,9 +537,10 @@ def impregnate(labels, legend: dict, spacing_um, *, resample_um: float | None = 
         from electrovox.solvers.flow.permeability import permeability
         perm = permeability(labels, legend, (sp[0],) * 3, "z", max_steps=20_000, tol=1e-3)
         k = perm["permeability_m2"]
-        if k > 0 and probe.mean_cos > 0:
-            pc = 2 * cfg.surface_tension_N_m * probe.mean_cos / probe.hydraulic_radius_m
-            washburn = cfg.electrolyte_viscosity_Pa_s * perm["porosity"] * probe.thickness_m ** 2 / (2 * k * pc)
+        # the driving pressure: the capillary pressure plus the overpressure
+        drive = 2 * cfg.surface_tension_N_m * probe.mean_cos / probe.hydraulic_radius_m + cfg.overpressure_Pa
+        if k > 0 and drive > 0:
+            washburn = cfg.electrolyte_viscosity_Pa_s * perm["porosity"] * probe.thickness_m ** 2 / (2 * k * drive)
     if max_steps is None:
         guess = 3 * washburn / probe.dt_s if washburn else 100_000
         max_steps = int(min(5_000_000, max(20_000, guess)))
@@ -560,9 +577,11 @@ def impregnate(labels, legend: dict, spacing_um, *, resample_um: float | None = 
             "electrolyte_viscosity_Pa_s": cfg.electrolyte_viscosity_Pa_s, "air_viscosity_Pa_s": mu_a,
             "surface_tension_N_m": cfg.surface_tension_N_m, "contact_angles_deg": dict(angles),
             "viscosity_ratio": cfg.viscosity_ratio, "outlet": cfg.outlet, "voxel_um": sp[0],
+            "overpressure_Pa": cfg.overpressure_Pa,
             "porosity": float(solver.pore.mean()), "dt_s": solver.dt_s,
             "capillary_time_s": solver.capillary_time_s, "hydraulic_radius_um": solver.hydraulic_radius_m * 1e6,
-            "lattice": {"nu_electrolyte": nu_e, "nu_air": nu_a, "sigma": sig, "amplitude": cfg.amplitude},
+            "lattice": {"nu_electrolyte": nu_e, "nu_air": nu_a, "sigma": sig, "amplitude": cfg.amplitude,
+                        "overpressure": solver.overpressure_lu},
             "capillary_number": nu_e * u_front / sig, "ohnesorge_number": nu_e / math.sqrt(sig * r_h_lu),
             "electrolyte_fraction": res.fields["electrolyte_fraction"], "shape": list(labels.shape),
             "pore_voxels": solver.n_pore,

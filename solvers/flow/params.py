@@ -41,6 +41,11 @@ IMPREGNATION = ParamSet("impregnation", [
     Param("outlet", "choice", "open", "Collector face: open (the air leaves there; the study's set-up and vacuum "
           "filling) or closed (the foil is solid: the air leaves counter-current through the separator face or "
           "stays trapped).", choices=("open", "closed"), cli="", label="Air Outlet"),
+    Param("overpressure_Pa", "float", 0.0, "Pressure of the electrolyte reservoir above the air's, Pa: 0 is "
+          "spontaneous imbibition (the capillary pressure alone); 1e5 is one atmosphere pushing the electrolyte into "
+          "an evacuated cell (pressure filling). The lattice takes a density step of at most 0.05: a large "
+          "overpressure needs fine voxels.", unit="Pa", label="Overpressure", range=(0.0, 1e7),
+          cli="overpressure", metavar="PA"),
     Param("resample_um", "float", None, "Cubic voxel size to resample the labels to first (the steps to fill grow "
           "as the voxels along z squared over the pore size in voxels); default: none, or the largest voxel size "
           "when the voxels are anisotropic (0 in ParaView).", unit="um", label="Resample To", pv_default=0.0,

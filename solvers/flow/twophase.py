@@ -89,10 +89,14 @@ class ColourGradient:
         rho = 1 (the same pressure), after every step: the separator-side reservoir that feeds the
         electrolyte and the vent that lets the air out.  The wrap along z then connects
         only these two reset layers: those links are cut (bounce-back).
+    inlet_overpressure : float
+        With ``reservoirs``: the electrolyte reservoir's pressure above the vent's, lattice units
+        (its density is ``1 + 3 inlet_overpressure``, pressure ``rho c_s^2``): pressure-driven
+        filling on top of the capillary pressure.
     """
 
     def __init__(self, fluid, phi0, contact_deg=90.0, nu_electrolyte=1 / 6, nu_air=1 / 6,
-                 amplitude=1e-3, beta=0.7, force=(0.0, 0.0, 0.0), reservoirs=False):
+                 amplitude=1e-3, beta=0.7, force=(0.0, 0.0, 0.0), reservoirs=False, inlet_overpressure=0.0):
         fluid = np.asarray(fluid, dtype=bool)
         self.fluid = fluid
         self.shape = fluid.shape
@@ -131,6 +135,7 @@ class ColourGradient:
         self.amplitude = float(amplitude)
         self.beta = float(beta)
         self.force = np.asarray(force, dtype=float)
+        self.inlet_rho = 1.0 + 3.0 * float(inlet_overpressure)
         self.steps = 0
         none = np.zeros(0, np.int32)
         if reservoirs:
@@ -210,23 +215,23 @@ class ColourGradient:
         """Recompute ``phi`` and ``rho`` from the populations (after :meth:`set_populations`)."""
         kern.phase(self.fa, self._phi, self._rho)
 
-    def _equilibrium_from(self, inner):
-        """Populations at rho = 1 moving with the velocity of the nodes ``inner``, shape (19, k)."""
+    def _equilibrium_from(self, inner, rho=1.0):
+        """Populations at ``rho`` moving with the velocity of the nodes ``inner``, shape (19, k)."""
         r, b = self.get_populations(inner)
         f = r + b
         u = (_CF.T @ f) / f.sum(axis=0)
         cu = _CF @ u
-        return W[:, None] * (1.0 + 3.0 * cu + 4.5 * cu * cu - 1.5 * (u * u).sum(axis=0))
+        return rho * W[:, None] * (1.0 + 3.0 * cu + 4.5 * cu * cu - 1.5 * (u * u).sum(axis=0))
 
     def _hold(self):
-        """Reset the reservoir layers at rho = 1: electrolyte at the top, air at the bottom.
+        """Reset the reservoirs: electrolyte at the top (rho ``inlet_rho``), air at the bottom (1).
 
-        Each reservoir node takes the equilibrium at rho = 1 with the velocity of its interior
+        Each reservoir node takes the equilibrium at its density with the velocity of its interior
         neighbour: at rest (u = 0) the layer would need a density step of 6 x the mass flux to
         let fluid through, which in a slit exceeds the viscous pressure drop ten times over.
         """
         if self.inlet.size:
-            feq = self._equilibrium_from(self.inlet_in)
+            feq = self._equilibrium_from(self.inlet_in, self.inlet_rho)
             self.set_populations(feq, np.zeros_like(feq), self.inlet)
         if self.outlet.size:
             # an air vent: air leaves, electrolyte does not (held at air, as a gas-permeable,
