@@ -3,13 +3,13 @@ roofline, the saturation curve's convergence in the viscosity ratio, and a run o
 
 1. **Throughput** on the same pore space (PoreSpy-like smoothed-noise blobs, porosity 0.35, and
    a crop of the NREL NMC volume, pores = label 0): ``ColourGradient.step(n)`` (D3Q19, two
-   float64 population sets, TRT + perturbation + recolouring + wetting, push streaming to a second
-   pair of arrays) against the single-phase ``SparseLattice.step_pair`` (float32 and float64) in
+   float64 population sets, TRT + perturbation + recolouring + wetting, streamed in place by the
+   AA pattern) against the single-phase ``SparseLattice.step_pair`` (float32 and float64) in
    million fluid-lattice updates per second, 2 and 1 threads, each case in its own subprocess.
-   Bytes per two-phase update: ``_phase`` reads both sets (2 x 19 x 8 = 304 B) and writes phi and
-   rho (16 B); ``_collide_stream`` reads both sets (304 B), the link row (19 x 4 = 76 B), phi of
-   the node (8 B; the 18 neighbours' come from cache), the wall data (33 B), and writes both sets
-   at the neighbours (304 B): 1045 B, without write-allocate.  Roofline = STREAM triad bandwidth
+   Bytes per two-phase update: the phase pass reads both sets (2 x 19 x 8 = 304 B) and writes phi
+   and rho (16 B); the step kernel reads both sets (304 B), the push addresses (19 x 4 = 76 B),
+   phi of the node (8 B; the 18 neighbours' come from cache), the wall data (33 B), and writes
+   both sets (304 B): 1045 B.  Roofline = STREAM triad bandwidth
    (numba, measured in the same run, as ``flow.py``) / 1045 B.
 2. **Viscosity ratio**: the saturation against capillary time t* on a pore space with wide
    throats (``tests/test_flow_impregnation._blobs``, 48 x 20 x 20), M = 5, 20, 50, 100: S at
@@ -130,7 +130,9 @@ def sample_run(voxel: float, max_steps: int | None, overpressure: float = 0.0) -
     if overpressure:
         cmd += ["--overpressure", str(overpressure)]
     t0 = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({out.returncode}):\n{out.stderr}")
     r = json.loads(out.stdout)
     r["bench_wall_s"] = time.perf_counter() - t0
     r["crop_shape"] = list(crop.shape)

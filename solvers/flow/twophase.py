@@ -36,7 +36,8 @@ the interface nearly as fluid as air (at phi = 0.5 nu is 4 % of nu_R at M = 100)
 film at the contact line; the arithmetic one makes the air side viscous.  The geometric blend is
 the one of the three within the issue's 10 % at both ratios (measured 2026-12-06; a choice among
 standard interpolation rules, no parameter fitted).
-Streaming is a push to the neighbour, or the halfway bounce-back where the neighbour is solid.
+Streaming goes to the neighbour, or is the halfway bounce-back where the neighbour is solid; the
+populations stay in one array, updated in place (the AA pattern, as the single-phase solver).
 Mass of each colour is conserved to rounding by collision, recolouring and bounce-back alike.
 
 Arrays hold the fluid nodes only (C order, padded with inert air nodes to whole blocks), with
@@ -54,7 +55,7 @@ from __future__ import annotations
 import numpy as np
 
 from electrovox.solvers.flow import twophase_kernel as kern
-from electrovox.solvers.flow.lattice import C, Q, W, fluid_index, neighbour_list
+from electrovox.solvers.flow.lattice import OPP, C, Q, W, fluid_index, neighbour_list
 from electrovox.solvers.flow.twophase_kernel import B_WEIGHTS, BL
 
 __all__ = ["ColourGradient", "B_WEIGHTS"]
@@ -62,6 +63,8 @@ __all__ = ["ColourGradient", "B_WEIGHTS"]
 _CF = C.astype(np.float64)
 #: TRT's magic product: halfway bounce-back exact for plane Poiseuille flow (Ginzburg)
 MAGIC = 3.0 / 16.0
+#: nodes per chunk when populations are copied in or out (bounds the index arrays' memory)
+_CHUNK = 1 << 16
 
 
 class ColourGradient:
@@ -152,12 +155,14 @@ class ColourGradient:
         del links
         self.T = kern.push_table(full)
         del full
-        phi = np.clip(np.asarray(phi0, dtype=float)[fluid], -1.0, 1.0)
-        self.fa = np.zeros((nblk, 2 * Q, BL))
-        self.fa[:, 1::2, :] = W[None, :, None]
-        red = W[:, None] * (1 + phi[None, :]) / 2
-        self.set_populations(red, W[:, None] - red)
-        self.fa2 = np.empty_like(self.fa)
+        # at rest, each colour's share (1 +- phi) / 2 of the weights (padding: air)
+        share = np.zeros(npad)
+        share[:n] = (1.0 + np.clip(np.asarray(phi0, dtype=float)[fluid], -1.0, 1.0)) / 2
+        share = share.reshape(nblk, 1, BL)
+        self.fa = np.empty((nblk, 2 * Q, BL))
+        self.fa[:, 0::2, :] = W[None, :, None] * share
+        self.fa[:, 1::2, :] = W[None, :, None] * (1.0 - share)
+        del share
         self._phi = np.empty(npad)
         self._rho = np.empty(npad)
         # reservoir nodes and their interior neighbours (the same column, one layer in)
@@ -178,28 +183,43 @@ class ColourGradient:
         """Density of the fluid nodes, shape (n,) (a view, updated by every step)."""
         return self._rho[:self.n]
 
-    def _slots(self, nodes):
-        return np.asarray(nodes) // BL, np.asarray(nodes) % BL
+    def _addresses(self, nodes) -> np.ndarray:
+        """Flat addresses in ``fa`` of the R_q of ``nodes`` (B_q at + BL), shape (k, 19).
+
+        The AA pattern moves them with the step's parity: before an even step a node's
+        populations are in its own slots, before an odd one its incoming q is where its
+        neighbour along -q pushed it, ``T[node, opp q]``.
+        """
+        nodes = np.asarray(nodes)
+        blk, lane = nodes // BL, nodes % BL
+        if self.steps % 2 == 0:
+            return blk[:, None] * (2 * Q * BL) + 2 * np.arange(Q)[None, :] * BL + lane[:, None]
+        return self.T[blk[:, None], OPP[None, :], lane[:, None]].astype(np.int64)
 
     def get_populations(self, nodes=None) -> tuple[np.ndarray, np.ndarray]:
         """Copies of the electrolyte's and the air's populations R_q, B_q, each shape (19, k).
 
         ``nodes``: fluid indices (default: all n nodes, in order).
         """
-        if nodes is None:
-            k = self.n
-            flat = self.fa.transpose(1, 0, 2).reshape(2 * Q, -1)[:, :k]
-            return flat[0::2].copy(), flat[1::2].copy()
-        blk, lane = self._slots(nodes)
-        return self.fa[blk, 0::2, lane].T.copy(), self.fa[blk, 1::2, lane].T.copy()
+        flat = self.fa.reshape(-1)
+        nodes = np.arange(self.n) if nodes is None else np.asarray(nodes)
+        r = np.empty((Q, nodes.size))
+        b = np.empty((Q, nodes.size))
+        for k in range(0, nodes.size, _CHUNK):      # in chunks: the addresses are 8 B per value
+            at = self._addresses(nodes[k:k + _CHUNK])
+            r[:, k:k + _CHUNK] = flat[at].T
+            b[:, k:k + _CHUNK] = flat[at + BL].T
+        return r, b
 
     def set_populations(self, r, b, nodes=None) -> None:
         """Set R_q and B_q, each shape (19, k), of the fluid nodes ``nodes`` (default: all)."""
-        if nodes is None:
-            nodes = np.arange(self.n)
-        blk, lane = self._slots(nodes)
-        self.fa[blk, 0::2, lane] = np.asarray(r).T
-        self.fa[blk, 1::2, lane] = np.asarray(b).T
+        flat = self.fa.reshape(-1)
+        nodes = np.arange(self.n) if nodes is None else np.asarray(nodes)
+        r, b = np.asarray(r), np.asarray(b)
+        for k in range(0, nodes.size, _CHUNK):
+            at = self._addresses(nodes[k:k + _CHUNK])
+            flat[at] = r[:, k:k + _CHUNK].T
+            flat[at + BL] = b[:, k:k + _CHUNK].T
 
     @property
     def r(self) -> np.ndarray:
@@ -213,7 +233,10 @@ class ColourGradient:
 
     def update_phase(self) -> None:
         """Recompute ``phi`` and ``rho`` from the populations (after :meth:`set_populations`)."""
-        kern.phase(self.fa, self._phi, self._rho)
+        if self.steps % 2 == 0:
+            kern.phase(self.fa, self._phi, self._rho)
+        else:
+            kern.phase_odd(self.fa, self.T, OPP, self._phi, self._rho)
 
     def _equilibrium_from(self, inner, rho=1.0):
         """Populations at ``rho`` moving with the velocity of the nodes ``inner``, shape (19, k)."""
@@ -243,16 +266,15 @@ class ColourGradient:
     def step(self, n: int = 1) -> None:
         """Advance ``n`` time steps."""
         force = bool(np.any(self.force != 0.0))
-        kernel = kern.collide_stream(force)
+        kernels = (kern.collide_stream(force, False), kern.collide_stream(force, True))
         fx, fy, fz = (float(v) for v in self.force)
         for _ in range(n):
-            kern.phase(self.fa, self._phi, self._rho)
-            kernel(self.fa, self.fa2, self.T, self._phi, self.nwt, self.cos_t, self.wall, self.nu[0],
-                   self.nu[1], self.amplitude, self.beta, fx, fy, fz, MAGIC)
-            self.fa, self.fa2 = self.fa2, self.fa
-            self._hold()
+            self.update_phase()
+            kernels[self.steps % 2](self.fa, self.T, self._phi, self.nwt, self.cos_t, self.wall, self.nu[0],
+                                    self.nu[1], self.amplitude, self.beta, fx, fy, fz, MAGIC)
             self.steps += 1
-        kern.phase(self.fa, self._phi, self._rho)
+            self._hold()
+        self.update_phase()
 
     def masses(self) -> tuple[float, float]:
         """Total electrolyte and air mass (lattice units)."""
@@ -277,6 +299,8 @@ class ColourGradient:
 
     def velocity(self) -> np.ndarray:
         """Velocity (x, y, z) per fluid node, shape (n_fluid, 3), lattice units (Guo: + F/2)."""
-        r, b = self.get_populations()
-        f = r + b
-        return (_CF.T @ f).T / self.rho[:, None] + 0.5 * self.force / self.rho[:, None]
+        j = np.empty((self.n, 3))
+        for k in range(0, self.n, _CHUNK):          # in chunks: no full copy of the populations
+            r, b = self.get_populations(np.arange(k, min(self.n, k + _CHUNK)))
+            j[k:k + _CHUNK] = ((r + b).T @ _CF)
+        return j / self.rho[:, None] + 0.5 * self.force / self.rho[:, None]

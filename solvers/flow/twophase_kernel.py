@@ -8,7 +8,9 @@ registers (no transposition), and the push of direction ``q`` writes the block's
 consecutive lanes of the neighbours' block (the neighbour along ``q`` of consecutive nodes is
 mostly the next node's neighbour).  Node-by-node storage needed a transposition in and out of
 the registers and wrote each value to a different cache line; direction-major arrays opened 76
-memory streams at once.
+memory streams at once.  The populations are updated in place by the AA pattern (even and odd
+steps, :func:`kernel_source`): half the memory of two arrays, and an odd step writes back into
+the cache lines it has just read instead of allocating lines of a second array.
 
 :func:`kernel_source` writes the collide-perturb-recolour-push kernel of
 :mod:`~electrovox.solvers.flow.twophase` with every direction spelled out: each ``c_q . u``,
@@ -52,7 +54,7 @@ def _weighted(a: int, name: str) -> str:
     """``W1 * (faces' sum) + W2 * (edges' sum)`` of ``c_qa * name_q`` (a: 0 x, 1 y, 2 z)."""
     faces = _lin([(int(C[q][a]), f"{name}{q}") for q in range(1, 7)])
     edges = _lin([(int(C[q][a]), f"{name}{q}") for q in range(7, Q)])
-    return f"{W[1]!r} * ({faces}) + {W[7]!r} * ({edges})"
+    return f"{float(W[1])!r} * ({faces}) + {float(W[7])!r} * ({edges})"
 
 
 _WET = """\
@@ -90,17 +92,23 @@ def _cdot(q: int, names) -> str:
     return _lin([(int(C[q][a]), v) for a, v in enumerate(names)])
 
 
-def kernel_source(force: bool) -> str:
-    """Python source of one two-phase step over the block-interleaved layout.
+def kernel_source(force: bool, odd: bool) -> str:
+    """Python source of one two-phase step over the block-interleaved layout, in place.
 
-    ``collide_stream(fa, fa2, T, phi, nwt, cos_t, wall, nu_r, nu_b, amp, beta, Fx, Fy, Fz,
-    magic)`` reads ``fa`` and pushes into ``fa2`` (both (n_blocks, 38, BL) float64); ``T``
-    (n_blocks, 19, BL) holds the flat address in ``fa2`` of each node's outgoing R_q (B_q at
-    ``+ BL``), see :func:`push_table`; ``phi`` (padded nodes,) the phase field, ``nwt`` (3, nodes)
-    the wall normals, ``cos_t`` the neighbouring solids' cos(theta), ``wall`` 1 on wall nodes with
-    a normal.  The physics (TRT with the local geometric-blend viscosity, Guo forcing when
-    ``force``, perturbation, recolouring, geometric wetting, halfway bounce-back) is described in
-    :mod:`~electrovox.solvers.flow.twophase`.
+    ``collide_stream(fa, T, phi, nwt, cos_t, wall, nu_r, nu_b, amp, beta, Fx, Fy, Fz, magic)``
+    updates ``fa`` ((n_blocks, 38, BL) float64) by the AA pattern (Bailey et al. 2009, as the
+    single-phase solver): one population array, no second copy.  Even step: a node reads its
+    populations from its own slots and writes each outgoing q into its own slot opp(q).  Odd
+    step (``odd``): it reads its incoming q at ``T[x, opp q]`` and writes its outgoing q to
+    ``T[x, q]``, the neighbour's slot q or (bounce-back) its own slot opp(q); a node reads and
+    writes the same 19 slots, which no other node touches.  ``T`` (n_blocks, 19, BL) holds those
+    flat addresses of each node's R_q (B_q at ``+ BL``), see :func:`push_table`.  ``phi`` (padded
+    nodes,) is the phase field, ``nwt`` (3, nodes) the wall normals, ``cos_t`` the neighbouring
+    solids' cos(theta), ``wall`` 1 on wall nodes with a normal.  The physics (TRT with the local
+    geometric-blend viscosity, Guo forcing when ``force``, perturbation, recolouring, geometric
+    wetting, halfway bounce-back) is described in :mod:`~electrovox.solvers.flow.twophase`.
+    Each node's arithmetic is the same at either parity, so a run gives the same bits whichever
+    parity it is restarted at.
 
     A neighbour's phase is read at the node that ``T`` pushes to, ``phi[node of T]``: on a
     bounce-back link that is the node itself, the mirror that solid neighbours take in the
@@ -109,24 +117,32 @@ def kernel_source(force: bool) -> str:
     """
     I = " " * 16
     blk_len = 2 * Q * BL
-    L = ["def collide_stream(fa, fa2, T, phi, nwt, cos_t, wall, nu_r, nu_b, amp, beta, Fx, Fy, Fz, magic):",
+    L = ["def collide_stream(fa, T, phi, nwt, cos_t, wall, nu_r, nu_b, amp, beta, Fx, Fy, Fz, magic):",
          "    nblk = fa.shape[0]",
-         "    out = fa2.reshape(-1)",
-         f"    lr = np.log(nu_r / nu_b) / {2.0 ** EXP_SQUARINGS!r}",
+         "    flat = fa.reshape(-1)",
+         f"    lr = np.log(nu_r / nu_b) / {float(2.0 ** EXP_SQUARINGS)!r}",
          f"    nitem = (nblk + {BLOCKS_PER_ITEM} - 1) // {BLOCKS_PER_ITEM}",
          "    for item in prange(nitem):",
          f"        G = np.empty(({Q}, {BL}))",
          f"        H = np.empty(({2 * Q}, {BL}))",
+         f"        A = np.empty(({2 * Q}, {BL}))",
          f"        for blk in range(item * {BLOCKS_PER_ITEM}, min(nblk, (item + 1) * {BLOCKS_PER_ITEM})):",
          f"            n0 = blk * {BL}",
          f"            for q in range(1, {Q}):",
          f"                for b in range({BL}):",
          "                    t = T[blk, q, b]",
-         f"                    G[q, b] = phi[(t // {blk_len}) * {BL} + t % {BL}]",
-         f"            for b in range({BL}):",
+         f"                    G[q, b] = phi[(t // {blk_len}) * {BL} + t % {BL}]"]
+    if odd:     # the incoming q of node x sits where its neighbour along -q pushed it: T[x, opp q]
+        for q in range(Q):
+            L += [f"            for b in range({BL}):",
+                  f"                t = T[blk, {int(OPP[q])}, b]",
+                  f"                A[{2 * q}, b] = flat[t]",
+                  f"                A[{2 * q + 1}, b] = flat[t + {BL}]"]
+    src = "A[{k}, b]" if odd else "fa[blk, {k}, b]"
+    L += [f"            for b in range({BL}):",
          f"{I}i = n0 + b"]
     for q in range(Q):
-        L += [f"{I}r{q} = fa[blk, {2 * q}, b]", f"{I}b{q} = fa[blk, {2 * q + 1}, b]", f"{I}f{q} = r{q} + b{q}"]
+        L += [f"{I}r{q} = " + src.format(k=2 * q), f"{I}b{q} = " + src.format(k=2 * q + 1), f"{I}f{q} = r{q} + b{q}"]
     L += [f"{I}rr = " + " + ".join(f"r{q}" for q in range(Q)),
           f"{I}bb = " + " + ".join(f"b{q}" for q in range(Q)),
           f"{I}rho = rr + bb",
@@ -143,7 +159,7 @@ def kernel_source(force: bool) -> str:
     # the geometric blend nu_b (nu_r / nu_b)^((1 + phi) / 2): exp as Taylor polynomial and squarings
     poly = "1.0"
     for k in range(EXP_DEGREE, 1, -1):
-        poly = f"(1.0 + x * {1.0 / k!r} * {poly})"
+        poly = f"(1.0 + x * {float(1.0 / k)!r} * {poly})"
     L += [f"{I}ph = min(1.0, max(-1.0, ph))", f"{I}x = 0.5 * (1.0 + ph) * lr", f"{I}e = 1.0 + x * {poly}"]
     L += [f"{I}e = e * e"] * EXP_SQUARINGS
     # TRT: symmetric part with the viscosity's rate, antisymmetric with the magic product's
@@ -151,23 +167,23 @@ def kernel_source(force: bool) -> str:
           f"{I}om = 1.0 / tau",
           f"{I}om_m = 1.0 / (0.5 + magic / (tau - 0.5))",
           f"{I}usq = ux * ux + uy * uy + uz * uz",
-          f"{I}f0 = f0 - om * (f0 - {W[0]!r} * rho * (1.0 - 1.5 * usq))"]
+          f"{I}f0 = f0 - om * (f0 - {float(W[0])!r} * rho * (1.0 - 1.5 * usq))"]
     pairs = [q for q in range(1, Q) if q < OPP[q]]
     for k in pairs:
         p = int(OPP[k])
         L += [f"{I}cu = {_cdot(k, ('ux', 'uy', 'uz'))}",
-              f"{I}fp = 0.5 * (f{k} + f{p}) - {W[k]!r} * rho * (1.0 + 4.5 * cu * cu - 1.5 * usq)",
-              f"{I}fm = 0.5 * (f{k} - f{p}) - {W[k]!r} * rho * 3.0 * cu",
+              f"{I}fp = 0.5 * (f{k} + f{p}) - {float(W[k])!r} * rho * (1.0 + 4.5 * cu * cu - 1.5 * usq)",
+              f"{I}fm = 0.5 * (f{k} - f{p}) - {float(W[k])!r} * rho * 3.0 * cu",
               f"{I}f{k} = f{k} - om * fp - om_m * fm",
               f"{I}f{p} = f{p} - om * fp + om_m * fm"]
     if force:   # Guo's source terms for a uniform body force
         L += [f"{I}kp = 1.0 - 0.5 * om", f"{I}km = 1.0 - 0.5 * om_m",
-              f"{I}fxu = Fx * ux + Fy * uy + Fz * uz", f"{I}f0 += kp * {W[0]!r} * (-3.0 * fxu)"]
+              f"{I}fxu = Fx * ux + Fy * uy + Fz * uz", f"{I}f0 += kp * {float(W[0])!r} * (-3.0 * fxu)"]
         for k in pairs:
             p = int(OPP[k])
             L += [f"{I}cu = {_cdot(k, ('ux', 'uy', 'uz'))}", f"{I}cF = {_cdot(k, ('Fx', 'Fy', 'Fz'))}",
-                  f"{I}ss = kp * {W[k]!r} * (-3.0 * fxu + 9.0 * cu * cF)",
-                  f"{I}sa = km * {W[k]!r} * 3.0 * cF",
+                  f"{I}ss = kp * {float(W[k])!r} * (-3.0 * fxu + 9.0 * cu * cF)",
+                  f"{I}sa = km * {float(W[k])!r} * 3.0 * cF",
                   f"{I}f{k} += ss + sa", f"{I}f{p} += ss - sa"]
     # perturbation (tension) and recolouring (separation), with cg = c_q . G / |G|
     L += [f"{I}frac = rr * irho",
@@ -178,36 +194,44 @@ def kernel_source(force: bool) -> str:
           f"{I}gxn = gx * ign if has_g else 0.0",
           f"{I}gyn = gy * ign if has_g else 0.0",
           f"{I}gzn = gz * ign if has_g else 0.0",
-          f"{I}o = f0 - a * {B_WEIGHTS[0]!r}",
+          f"{I}o = f0 - a * {float(B_WEIGHTS[0])!r}",
           f"{I}ro = frac * o",
           f"{I}H[0, b] = ro",
           f"{I}H[1, b] = o - ro"]
     for q in range(1, Q):
         L += [f"{I}cg = {_cdot(q, ('gxn', 'gyn', 'gzn'))}",
-              f"{I}o = f{q} + a * ({W[q]!r} * cg * cg - {B_WEIGHTS[q]!r})",
-              f"{I}ro = frac * o + sep * {W[q] / np.linalg.norm(C[q])!r} * cg",
+              f"{I}o = f{q} + a * ({float(W[q])!r} * cg * cg - {float(B_WEIGHTS[q])!r})",
+              f"{I}ro = frac * o + sep * {float(W[q] / np.linalg.norm(C[q]))!r} * cg",
               f"{I}H[{2 * q}, b] = ro",
               f"{I}H[{2 * q + 1}, b] = o - ro"]
-    # the push: to the neighbour's slot, or back into the node's own opposite slot
-    L += [f"            for q in range({Q}):",
-          f"                for b in range({BL}):",
-          "                    t = T[blk, q, b]",
-          "                    out[t] = H[2 * q, b]",
-          f"                    out[t + {BL}] = H[2 * q + 1, b]"]
+    if odd:     # outgoing q to the neighbour's slot q, or back into the node's own slot opp q
+        L += [f"            for q in range({Q}):",
+              f"                for b in range({BL}):",
+              "                    t = T[blk, q, b]",
+              "                    flat[t] = H[2 * q, b]",
+              f"                    flat[t + {BL}] = H[2 * q + 1, b]"]
+    else:       # outgoing q into the node's own slot opp q (the AA pattern's even step)
+        for q in range(Q):
+            o = int(OPP[q])
+            L += [f"            for b in range({BL}):",
+                  f"                fa[blk, {2 * o}, b] = H[{2 * q}, b]",
+                  f"                fa[blk, {2 * o + 1}, b] = H[{2 * q + 1}, b]"]
     return "\n".join(L) + "\n"
 
 
 _KERNELS: dict = {}
 
 
-def collide_stream(force: bool):
-    """The compiled step kernel (numba, all threads), with or without the body-force terms."""
-    if force not in _KERNELS:
+def collide_stream(force: bool, odd: bool):
+    """The compiled step kernel (numba, all threads): even or odd step, with or without forcing."""
+    key = (force, odd)
+    if key not in _KERNELS:
         flags = "{" + ", ".join(repr(f) for f in sorted(FASTMATH)) + "}"   # a fixed text: the cache key
         src = "\n".join(["import numpy as np", "from numba import njit, prange", "", "",
-                         f"@njit(cache=True, parallel=True, fastmath={flags})", kernel_source(force)])
-        _KERNELS[force] = load_generated(src, f"evx_twophase_{'force' if force else 'free'}", ("collide_stream",))[0]
-    return _KERNELS[force]
+                         f"@njit(cache=True, parallel=True, fastmath={flags})", kernel_source(force, odd)])
+        name = f"evx_twophase_{'force' if force else 'free'}_{'odd' if odd else 'even'}"
+        _KERNELS[key] = load_generated(src, name, ("collide_stream",))[0]
+    return _KERNELS[key]
 
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
@@ -232,6 +256,27 @@ def phase(fa, phi, rho):
             phi[blk * BL + b] = (rr[b] - bb[b]) / (rr[b] + bb[b])
 
 
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def phase_odd(fa, T, opp, phi, rho):
+    """:func:`phase` before an odd step: the incoming q of node x is at ``T[x, opp q]``.
+
+    The sums run over q in the same order as :func:`phase`'s, so both give the same bits.
+    """
+    nblk = fa.shape[0]
+    flat = fa.reshape(-1)
+    for blk in prange(nblk):
+        rr = np.zeros(BL)
+        bb = np.zeros(BL)
+        for q in range(Q):
+            for b in range(BL):
+                t = T[blk, opp[q], b]
+                rr[b] += flat[t]
+                bb[b] += flat[t + BL]
+        for b in range(BL):
+            rho[blk * BL + b] = rr[b] + bb[b]
+            phi[blk * BL + b] = (rr[b] - bb[b]) / (rr[b] + bb[b])
+
+
 def push_table(links: np.ndarray) -> np.ndarray:
     """The kernel's push addresses from a node-by-node neighbour list.
 
@@ -249,8 +294,11 @@ def push_table(links: np.ndarray) -> np.ndarray:
     """
     n = links.shape[0]
     dt = np.int32 if n * 2 * Q < 2 ** 31 else np.int64
-    own = np.arange(n, dtype=dt)[:, None]
-    target = np.where(links >= 0, links, own).astype(dt)
-    row = np.where(links >= 0, 2 * np.arange(Q, dtype=dt)[None, :], 2 * OPP.astype(dt)[None, :])
-    addr = (target // BL) * (2 * Q * BL) + row * BL + target % BL
-    return np.ascontiguousarray(addr.astype(dt).reshape(n // BL, BL, Q).transpose(0, 2, 1))
+    own = np.arange(n, dtype=dt)
+    out = np.empty((n // BL, Q, BL), dtype=dt)
+    for q in range(Q):          # a direction at a time: no (n, 19) temporaries
+        fl = links[:, q] >= 0
+        target = np.where(fl, links[:, q], own).astype(dt)
+        row = np.where(fl, 2 * q, 2 * int(OPP[q])).astype(dt)
+        out[:, q, :] = ((target // BL) * (2 * Q * BL) + row * BL + target % BL).reshape(n // BL, BL)
+    return out
