@@ -65,7 +65,7 @@ evx_with_x() {
     local errf rc attempt n start
     errf=$(mktemp "${TMPDIR:-/tmp}/evx-xvfb.XXXXXX")
     start=99
-    for attempt in 1 2; do
+    for attempt in 1 2 3; do
         : > "$errf"
         # a display number with neither a lock file nor a socket (xvfb-run -a looks at the lock
         # only, and a stale socket makes the server fail); the retry takes another number
@@ -75,10 +75,12 @@ evx_with_x() {
         xvfb-run -n "$n" -s "$EVX_XVFB_SCREEN" "$@" 2> >(tee -a "$errf" >&2)
         rc=$?
         wait  # let tee finish
-        if [ "$rc" -ne 0 ] && [ "$attempt" -eq 1 ] \
+        # a server that did not come up, or was lost (seen twice in a row once, 2026-12-07, on
+        # a loaded machine): up to three tries, each on another display number
+        if [ "$rc" -ne 0 ] && [ "$attempt" -lt 3 ] \
             && grep -qE 'Xvfb failed to start|bad X server connection|cannot open display' "$errf"; then
-            echo "electrovox: the X server (Xvfb) failed to start; retrying once" >&2
-            sleep 1
+            echo "electrovox: the X server (Xvfb) failed to start or was lost; retrying ($attempt of 2)" >&2
+            sleep $((attempt * 2))
             continue
         fi
         break
