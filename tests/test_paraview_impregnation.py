@@ -7,6 +7,7 @@ ParaView add nothing); the run folder the state file reopens.
 from __future__ import annotations
 
 import csv
+import time
 
 import pytest
 from test_paraview import BIN, ROOT, _require, pv_runtime, run_checked  # noqa: F401  (autouse fixture)
@@ -26,8 +27,18 @@ def test_impregnation_state_script_matches_the_core(tmp_path):
     _require("xvfb-run")
     lab = generate_electrode((16, 12, 12), (1.0, 1.0, 1.0), seed=4, d50_um=5.0)["labels"]
     write_volume(tmp_path / "e.nc", Volume.labels(lab, (1.0, 1.0, 1.0), DEFAULT_LEGEND))
-    run_checked([BIN / "electrovox-pvbatch", "--render", ROOT / "state_files" / "impregnation_view.py",
-                 tmp_path / "e.nc", tmp_path / "i.png", "3000"], cwd=tmp_path, timeout=500)
+    cmd = [BIN / "electrovox-pvbatch", "--render", ROOT / "state_files" / "impregnation_view.py",
+           tmp_path / "e.nc", tmp_path / "i.png", "3000"]
+    try:
+        run_checked(cmd, cwd=tmp_path, timeout=500)
+    except AssertionError as e:
+        # the X server was lost at the render window on every one of the launcher's tries, twice
+        # (2026-12-07, local CI and one local run; the computation before it had finished, and 20
+        # runs since passed): one more run after a pause, on that failure only
+        if "bad X server connection" not in str(e):
+            raise
+        time.sleep(10)
+        run_checked(cmd, cwd=tmp_path, timeout=500)
     row = next(csv.DictReader(open(tmp_path / "i.csv")))
     ref = impregnate(lab, DEFAULT_LEGEND, (1.0, 1.0, 1.0), max_steps=3000)
     assert float(row["final_saturation"]) == pytest.approx(ref["final_saturation"], rel=1e-6)
