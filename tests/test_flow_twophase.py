@@ -125,6 +125,20 @@ def test_static_contact_angle(theta):
     assert measured == pytest.approx(theta, abs=3.0)
 
 
+def _slit_between_reservoirs(h, nz, wet, **model):
+    """A slit h nodes wide (walls along x), nz long, its last ``wet`` layers electrolyte, between
+    the inlet and outlet reservoirs; returns the model and a function giving the electrolyte
+    column below the inlet layer in nodes (the width-averaged saturation)."""
+    fluid = np.ones((nz, 1, h + 2), bool)
+    fluid[:, :, [0, -1]] = False
+    z = np.arange(nz)[:, None, None] * np.ones((1, 1, h + 2))
+    m = ColourGradient(fluid, np.where(z >= nz - wet, 1.0, -1.0), reservoirs=True, **model)
+
+    def length():
+        return float(((m.phase_field()[1:-1, 0, 1:-1].mean(axis=1) + 1) / 2).sum())
+    return m, length
+
+
 @pytest.mark.parametrize("nu", [(0.05, 0.05), (0.1, 0.02)])
 def test_washburn_filling_of_a_slit(nu):
     """Electrolyte (contact angle 30 degrees) fills a slit 10 nodes wide from the inlet reservoir,
@@ -136,15 +150,8 @@ def test_washburn_filling_of_a_slit(nu):
     tolerance; 2.4 % measured at equal viscosities, 0.6 % at an electrolyte 5x more viscous)."""
     from scipy.integrate import solve_ivp
     h, nz, theta, amp = 10, 70, 30.0, 0.01
-    fluid = np.ones((nz, 1, h + 2), bool)
-    fluid[:, :, [0, -1]] = False
-    z = np.arange(nz)[:, None, None] * np.ones((1, 1, h + 2))
-    m = ColourGradient(fluid, np.where(z >= nz - 4, 1.0, -1.0), contact_deg=theta, amplitude=amp,
-                       nu_electrolyte=nu[0], nu_air=nu[1], reservoirs=True)
-
-    def length():
-        """Electrolyte column below the inlet layer, nodes (the width-averaged saturation)."""
-        return float(((m.phase_field()[1:-1, 0, 1:-1].mean(axis=1) + 1) / 2).sum())
+    m, length = _slit_between_reservoirs(h, nz, 4, contact_deg=theta, amplitude=amp, nu_electrolyte=nu[0],
+                                         nu_air=nu[1])
     m.step(2500)
     l0 = length()
     m.step(27500)
@@ -287,14 +294,8 @@ def test_overpressure_against_the_entry_pressure_of_a_non_wetting_slit(drive):
     h, nz, theta, amp, nu = 10, 50, 120.0, 0.01, (0.1, 0.02)
     sigma = 2 * amp / 9
     pc = 2 * sigma * abs(np.cos(np.radians(theta))) / h
-    fluid = np.ones((nz, 1, h + 2), bool)
-    fluid[:, :, [0, -1]] = False
-    z = np.arange(nz)[:, None, None] * np.ones((1, 1, h + 2))
-    m = ColourGradient(fluid, np.where(z >= nz - 6, 1.0, -1.0), contact_deg=theta, amplitude=amp,
-                       nu_electrolyte=nu[0], nu_air=nu[1], reservoirs=True, inlet_overpressure=drive * pc)
-
-    def length():
-        return float(((m.phase_field()[1:-1, 0, 1:-1].mean(axis=1) + 1) / 2).sum())
+    m, length = _slit_between_reservoirs(h, nz, 6, contact_deg=theta, amplitude=amp, nu_electrolyte=nu[0],
+                                         nu_air=nu[1], inlet_overpressure=drive * pc)
     m.step(2000)
     l0 = length()
     m.step(16000)

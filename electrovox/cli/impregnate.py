@@ -35,6 +35,7 @@ def cmd_impregnate(args) -> dict:
                 "overpressure_Pa": r["overpressure_Pa"],
                 "voxel_um": r["voxel_um"], "porosity": r["porosity"], "dt_s": r["dt_s"],
                 "capillary_time_s": r["capillary_time_s"], "hydraulic_radius_um": r["hydraulic_radius_um"],
+                "hydraulic_radius_voxels": r["hydraulic_radius_voxels"], "resolution_note": r["resolution_note"],
                 "capillary_number": r["capillary_number"], "ohnesorge_number": r["ohnesorge_number"],
                 "mflups": r["mflups"], "air_clusters": len(r["clusters"]), "trapped_clusters": len(trapped),
                 "trapped_air_fraction": sum(c["voxels"] for c in trapped) / max(1, r["pore_voxels"]),
@@ -48,6 +49,8 @@ def cmd_impregnate(args) -> dict:
               f"pockets ({len(trapped)} trapped); {r['reason']}; run in {outdir}")
         if not r["converged"]:
             print(f"{args.file}: warning: {r['reason']}", file=sys.stderr)
+    if r["resolution_note"]:
+        print(f"{args.file}: warning: {r['resolution_note']}", file=sys.stderr)
     return out
 
 

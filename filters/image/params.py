@@ -71,8 +71,9 @@ RESAMPLE = ParamSet("resample", [
           "by majority, a greyscale one by interpolation.", cli="", label="Array Name"),
     Param("resample_um", "float", None, "Cubic voxel size of the output (required).", unit="um",
           label="Voxel size", range=(1e-4, None), pv="VoxelUm", pv_default=0.1, metavar="V"),
-    Param("label_method", "choice", "majority", "Labels: majority of the covered voxels, or nearest.",
-          choices=("majority", "nearest"), advanced=True),
+    Param("label_method", "choice", "majority", "Labels: majority of the covered voxels, nearest, or linear "
+          "(refined axes: the largest linearly interpolated indicator, which rounds off the voxel staircase).",
+          choices=("majority", "nearest", "linear"), advanced=True),
     Param("order", "choice", 1, "Image interpolation order (0 nearest, 1 linear, 3 cubic).", choices=(0, 1, 3),
           advanced=True),
 ])

@@ -29,7 +29,7 @@ _RUN_DIR = Param("run_dir", "str", "", "Run folder written as the run goes (satu
                  "when unfinished); empty: a temporary folder.", cli="", label="Run Folder", advanced=True)
 SUMMARY = ("final_saturation", "time_to_97pct_s", "time_to_97pct_dimensionless", "washburn_estimate_s",
            "entrapped_air_fraction", "steps", "converged", "capillary_number", "ohnesorge_number", "dt_s",
-           "capillary_time_s")
+           "capillary_time_s", "hydraulic_radius_voxels", "resolution_note")
 
 
 class ImpregnationFilter(EVXAlgorithm):

@@ -62,6 +62,11 @@ NU_MIN = 0.005
 NU_E_MIN = 0.05
 #: the electrolyte's largest lattice viscosity (relaxation time 1.4)
 NU_E_MAX = 0.3
+#: below this hydraulic radius in voxels the final saturation depends on the voxel size: one sphere
+#: pack imaged at 2.6 / 4.4 / 6.3 voxels filled to 0.58 / 0.73 / 0.81, the change per refinement
+#: falling from 0.15 to 0.07 (``benchmarks/impregnation_convergence.py``, RESULTS.md 2026-12-07);
+#: 8 extrapolates that trend to a change below ~0.04 (not measured: 6.3 was the finest run)
+RESOLVED_RH_VOXELS = 8.0
 
 
 @dataclass(frozen=True)
@@ -518,7 +523,9 @@ def impregnate(labels, legend: dict, spacing_um, *, resample_um: float | None = 
         speed of the filled depth until half the final saturation.
     """
     t0 = time.perf_counter()
-    labels, sp = cubic_labels(labels, spacing_um, resample_um)
+    # refined voxels interpolate the labels' indicators: a refined staircase keeps pinning the
+    # front (docs/impregnation.md, "Status")
+    labels, sp = cubic_labels(labels, spacing_um, resample_um, method="linear")
     from electrovox.memory import require
     n_pore = int(np.isin(labels, [i for i, n in legend.items() if n in ("pore", "crack")]).sum())
     # the populations (both colours, float64, one array: the AA pattern, 304 B), the push
@@ -582,12 +589,34 @@ def impregnate(labels, legend: dict, spacing_um, *, resample_um: float | None = 
             "overpressure_Pa": cfg.overpressure_Pa,
             "porosity": float(solver.pore.mean()), "dt_s": solver.dt_s,
             "capillary_time_s": solver.capillary_time_s, "hydraulic_radius_um": solver.hydraulic_radius_m * 1e6,
+            "hydraulic_radius_voxels": r_h_lu, "resolution_note": resolution_note(r_h_lu),
             "lattice": {"nu_electrolyte": nu_e, "nu_air": nu_a, "sigma": sig, "amplitude": cfg.amplitude,
                         "overpressure": solver.overpressure_lu},
             "capillary_number": nu_e * u_front / sig, "ohnesorge_number": nu_e / math.sqrt(sig * r_h_lu),
             "electrolyte_fraction": res.fields["electrolyte_fraction"], "shape": list(labels.shape),
             "pore_voxels": solver.n_pore,
             "run_dir": str(run_dir) if run_dir else None}
+
+
+def resolution_note(rh_voxels: float) -> str | None:
+    """Why the final saturation reads low on a coarse image, or None where the pores are resolved.
+
+    Parameters
+    ----------
+    rh_voxels : float
+        Hydraulic radius of the pores (twice pore volume over pore surface) in voxels.
+
+    Returns
+    -------
+    str or None
+        A warning when ``rh_voxels`` is below :data:`RESOLVED_RH_VOXELS`.
+    """
+    if rh_voxels >= RESOLVED_RH_VOXELS:
+        return None
+    return (f"the pores' hydraulic radius is {rh_voxels:.1f} voxels (below {RESOLVED_RH_VOXELS:g}): the final "
+            "saturation depends on the voxel size and reads low, the air left high (the front pins at voxel "
+            "steps and one- or two-voxel necks; one sphere pack filled to 0.58 / 0.73 / 0.81 at 2.6 / 4.4 / 6.3 "
+            "voxels, docs/impregnation.md); read them as bounds, and image finer for the final value")
 
 
 #: saturation.csv: the CLI contract's three columns first, then the diagnostics

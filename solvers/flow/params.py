@@ -47,8 +47,9 @@ IMPREGNATION = ParamSet("impregnation", [
           "overpressure needs fine voxels.", unit="Pa", label="Overpressure", range=(0.0, 1e7),
           cli="overpressure", metavar="PA"),
     Param("resample_um", "float", None, "Cubic voxel size to resample the labels to first (the steps to fill grow "
-          "as the voxels along z squared over the pore size in voxels); default: none, or the largest voxel size "
-          "when the voxels are anisotropic (0 in ParaView).", unit="um", label="Resample To", pv_default=0.0,
+          "as the voxels along z squared over the pore size in voxels; finer voxels interpolate the labels, which "
+          "rounds off the staircase that pins the front); default: none, or the largest voxel size when the voxels "
+          "are anisotropic (0 in ParaView).", unit="um", label="Resample To", pv_default=0.0,
           range=(0.0, None), metavar="V"),
     Param("max_steps", "int", None, "Lattice step cap; default: three times the Darcy filling estimate (at least "
           "20 000). ParaView: 20 000 (its frames' times are then known before the run, for the animation); 0 "

@@ -313,11 +313,13 @@ class FlowSolver(TimeSolver):
         self.updates = int(state["updates"])
 
 
-def cubic_labels(labels, spacing, resample_um=None):
-    """The labels on cubic voxels (majority resampling where needed).
+def cubic_labels(labels, spacing, resample_um=None, method="majority"):
+    """The labels on cubic voxels (resampled where needed).
 
     To ``resample_um`` when given, else to the largest voxel size when the voxels are
-    anisotropic, else unchanged.
+    anisotropic, else unchanged; ``method`` as in
+    :func:`~electrovox.filters.image.resample.resample_labels` (``"linear"`` rounds off the
+    staircase where the voxels are refined).
 
     Returns
     -------
@@ -331,7 +333,7 @@ def cubic_labels(labels, spacing, resample_um=None):
         resample_um = max(sp)
     if resample_um is not None:
         from electrovox.filters.image.resample import resample_labels
-        labels, sp, _ = resample_labels(labels, sp, float(resample_um))
+        labels, sp, _ = resample_labels(labels, sp, float(resample_um), method=method)
     return labels, sp
 
 

@@ -124,14 +124,15 @@ def kernel_source(force: bool, odd: bool) -> str:
          f"    nitem = (nblk + {BLOCKS_PER_ITEM} - 1) // {BLOCKS_PER_ITEM}",
          "    for item in prange(nitem):",
          f"        G = np.empty(({Q}, {BL}))",
-         f"        H = np.empty(({2 * Q}, {BL}))",
-         f"        A = np.empty(({2 * Q}, {BL}))",
-         f"        for blk in range(item * {BLOCKS_PER_ITEM}, min(nblk, (item + 1) * {BLOCKS_PER_ITEM})):",
-         f"            n0 = blk * {BL}",
-         f"            for q in range(1, {Q}):",
-         f"                for b in range({BL}):",
-         "                    t = T[blk, q, b]",
-         f"                    G[q, b] = phi[(t // {blk_len}) * {BL} + t % {BL}]"]
+         f"        H = np.empty(({2 * Q}, {BL}))"]
+    if odd:     # the gathered incoming populations (the even step reads its own slots in place)
+        L += [f"        A = np.empty(({2 * Q}, {BL}))"]
+    L += [f"        for blk in range(item * {BLOCKS_PER_ITEM}, min(nblk, (item + 1) * {BLOCKS_PER_ITEM})):",
+          f"            n0 = blk * {BL}",
+          f"            for q in range(1, {Q}):",
+          f"                for b in range({BL}):",
+          "                    t = T[blk, q, b]",
+          f"                    G[q, b] = phi[(t // {blk_len}) * {BL} + t % {BL}]"]
     if odd:     # the incoming q of node x sits where its neighbour along -q pushed it: T[x, opp q]
         for q in range(Q):
             L += [f"            for b in range({BL}):",
