@@ -494,7 +494,9 @@ def impregnate(labels, legend: dict, spacing_um, *, resample_um: float | None = 
         Voxel size (dz, dy, dx) in um; anisotropic voxels are resampled to cubic ones first.
     resample_um : float, optional
         Cubic voxel size to resample to first (coarser runs are faster: the steps to fill grow
-        as the number of voxels along z squared over the pores' size in voxels).
+        as the number of voxels along z squared over the pores' size in voxels).  Refined axes
+        interpolate the labels (``resample_labels(method="linear")``), which rounds off the
+        staircase that pins the front; coarsened ones take the majority.
     contact_angle : str or dict, optional
         Angles (degrees) for some solid phases, ``"am=30,cbd=20"`` or a dict (``am``, ``cbd``,
         ``collector``, ``other``); the rest keep the defaults.
@@ -517,7 +519,9 @@ def impregnate(labels, legend: dict, spacing_um, *, resample_um: float | None = 
         ``washburn_estimate_s``, ``entrapped_air_fraction`` (air left in the pores, share of the
         pore volume), ``clusters`` (:func:`air_clusters`), ``history`` (columns), ``steps``,
         ``converged``, ``reason``, ``wall_s``, ``mflups``, the viscosities, tension, angles,
-        ``dt_s``, ``capillary_time_s``, ``hydraulic_radius_um``, dimensionless numbers
+        ``dt_s``, ``capillary_time_s``, ``hydraulic_radius_um`` and ``_voxels``,
+        ``resolution_note`` (:func:`resolution_note`: None or why the final saturation reads
+        low), dimensionless numbers
         (``capillary_number``, ``ohnesorge_number`` of the lattice run), ``electrolyte_fraction``
         (final frame).  The capillary number is the front's: ``mu_e U / sigma`` with U the mean
         speed of the filled depth until half the final saturation.
@@ -616,7 +620,8 @@ def resolution_note(rh_voxels: float) -> str | None:
     return (f"the pores' hydraulic radius is {rh_voxels:.1f} voxels (below {RESOLVED_RH_VOXELS:g}): the final "
             "saturation depends on the voxel size and reads low, the air left high (the front pins at voxel "
             "steps and one- or two-voxel necks; one sphere pack filled to 0.58 / 0.73 / 0.81 at 2.6 / 4.4 / 6.3 "
-            "voxels, docs/impregnation.md); read them as bounds, and image finer for the final value")
+            "voxels, docs/impregnation.md); read them as bounds, and image finer or give a finer --resample-um (the "
+            "labels are then interpolated, which recovered the gain of imaging finer on that pack)")
 
 
 #: saturation.csv: the CLI contract's three columns first, then the diagnostics
