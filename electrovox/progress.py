@@ -29,8 +29,10 @@ class cli_bar:
                 from tqdm import tqdm
                 # delay: work that ends within a second (or fails at once on bad input) shows no
                 # bar, so an error stays the one line on stderr that scripts can read
+                # elapsed<remaining: a run of an hour says when it will end
+                fmt = "{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}{postfix}"
                 self._bar = tqdm(total=1000, desc=desc, file=sys.stderr, leave=False, delay=1.0,
-                                 mininterval=0.5, bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")
+                                 mininterval=0.5, bar_format=fmt)
             except ImportError:
                 self._desc = desc
                 self._t0 = time.monotonic()

@@ -66,3 +66,18 @@ def test_resample_and_cracks(fetched):
     # EVX Find Cracks on labels that already have cracks: the same active material, cracks kept
     c = _array(cr, "labels")
     assert np.array_equal(c == 2, a == 2) and np.count_nonzero(c == 3) >= np.count_nonzero(a == 3)
+
+
+def test_linear_label_method_from_the_gui_enum(fetched):
+    """EVX Resample's Label Method "linear" reaches the core: the refined labels equal
+    resample_labels(..., method="linear") on the fetched segmentation, and differ from majority
+    (refining by 2, majority copies each voxel 8 times; linear rounds the staircase off)."""
+    from electrovox.filters.image.resample import resample_labels
+    seg, ref = fetched["segment"], fetched["refined"]
+    a = _array(seg, "labels")
+    sp = tuple(seg["spacing"][::-1])  # (dz, dy, dx)
+    want, _, _ = resample_labels(a, sp, 0.05, method="linear")
+    majority, _, _ = resample_labels(a, sp, 0.05, method="majority")
+    got = _array(ref, "labels")
+    assert got.shape == want.shape and np.array_equal(got, want)
+    assert not np.array_equal(want, majority)

@@ -150,6 +150,25 @@ def test_in_memory_run_converges_with_monotone_history():
     assert result.wall_s > 0
 
 
+def test_cli_bar_shows_the_time_remaining(capsys):
+    """The CLI bar prints elapsed<remaining, the remaining time extrapolated linearly.
+
+    Half the work done after ~1.2 s: tqdm estimates the rest at elapsed x (1 - f) / f = 1.2 s,
+    printed as 00:01 (whole seconds). Also the solver's message (step n/N) follows it.
+    """
+    pytest.importorskip("tqdm")
+    from electrovox.progress import cli_bar
+    with cli_bar("impregnate") as bar:
+        bar(0.1)
+        time.sleep(1.2)
+        bar(0.5, "step 500/1000")
+        bar._bar.refresh()
+        time.sleep(0.05)
+    text = capsys.readouterr().err.replace("\r", "\n")
+    line = [ln for ln in text.splitlines() if "50%" in ln][-1]
+    assert "00:01<00:01, step 500/1000" in line, line
+
+
 def test_max_steps_ends_unconverged():
     result = Toy().run(max_steps=25, observe_every=10)
     assert (result.reason, result.converged, result.steps) == ("reached max_steps=25", False, 25)

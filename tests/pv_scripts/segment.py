@@ -24,9 +24,11 @@ image = EVXFIBSEMImagePhantom(Input=src, ImageVoxelSize=[100.0, 100.0, 200.0], S
 seg = EVXSegment(Input=image)
 step = EVXImageStep(Input=image, Step=3)
 resampled = EVXResample(Input=seg, ArrayName="labels", VoxelSize=0.2)
+# the GUI's "linear" entry: refines the segmentation's 0.1 um voxels to 0.05 um
+refined = EVXResample(Input=seg, ArrayName="labels", VoxelSize=0.05, LabelMethod="linear")
 cracks = EVXFindCracks(Input=seg)
 out = {}
 for name, proxy in (("image", image), ("segment", seg), ("step", step), ("resampled", resampled),
-                    ("cracks", cracks)):
+                    ("refined", refined), ("cracks", cracks)):
     out[name] = dump_dataset(servermanager.Fetch(proxy))
 write_json(sys.argv[1], out)
