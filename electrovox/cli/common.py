@@ -38,7 +38,8 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
 def add_common(p: argparse.ArgumentParser) -> None:
     """``--json``, ``--quiet`` and ``--debug``, on every command."""
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr (the bar shows the time elapsed<remaining)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar on stderr (the bar shows the time elapsed<remaining)")
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
 
 
