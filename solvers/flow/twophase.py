@@ -45,9 +45,13 @@ the neighbour list of :func:`~electrovox.solvers.flow.lattice.neighbour_list` (p
 every axis) turned into push addresses.  The populations are stored block-interleaved and the
 step is straight-line code generated from the lattice constants, vectorised over a block's nodes
 (:mod:`~electrovox.solvers.flow.twophase_kernel`, which says why and how much it gains).  The
-kernels are compiled with LLVM's reassociation, contraction (FMA) and reciprocal flags but not its
-no-NaN / no-inf ones (NaN stays detectable): results move at rounding level only, and a run is
-reproducible bit for bit whatever the thread count (each node's arithmetic is its own).
+kernels are compiled with strict IEEE arithmetic, no fast-math flags: a run is reproducible bit for
+bit whatever the thread count and wherever the arrays lie in memory (each node's arithmetic is its
+own).  With fast-math (reassociation, contraction, reciprocals) the vectorised loop and the scalar
+loop that LLVM keeps beside it for arrays it cannot prove apart rounded differently, so which one
+ran, decided by the arrays' addresses, moved results by an ulp in ~5-15 % of fresh set-ups
+(2026-12-07); the flags bought no speed on the generated kernel (64^3 blobs: 8.7-10.6 MFLUPS
+without, 7.7-10.2 with, 2 threads).
 """
 
 from __future__ import annotations

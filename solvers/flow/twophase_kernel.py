@@ -36,8 +36,6 @@ __all__ = ["B_WEIGHTS", "BL", "kernel_source", "collide_stream", "phase", "push_
 
 #: the perturbation operator's B_q for D3Q19 (Leclaire et al. 2017): isotropic to second order
 B_WEIGHTS = np.array([-1 / 3] + [1 / 18] * 6 + [1 / 36] * 12)
-#: LLVM's fast-math flags (twophase's docstring): reassociation, FMA, reciprocals; not no-NaN
-FASTMATH = {"reassoc", "contract", "arcp", "nsz", "afn"}
 #: nodes per block (a multiple of the 4 float64 SIMD lanes; 32: a block's 9.5 KB of
 #: populations, its gathered phases and its 9.5 KB of results stay in the 32 KB L1 cache)
 BL = 32
@@ -227,15 +225,14 @@ def collide_stream(force: bool, odd: bool):
     """The compiled step kernel (numba, all threads): even or odd step, with or without forcing."""
     key = (force, odd)
     if key not in _KERNELS:
-        flags = "{" + ", ".join(repr(f) for f in sorted(FASTMATH)) + "}"   # a fixed text: the cache key
         src = "\n".join(["import numpy as np", "from numba import njit, prange", "", "",
-                         f"@njit(cache=True, parallel=True, fastmath={flags})", kernel_source(force, odd)])
+                         "@njit(cache=True, parallel=True)", kernel_source(force, odd)])
         name = f"evx_twophase_{'force' if force else 'free'}_{'odd' if odd else 'even'}"
         _KERNELS[key] = load_generated(src, name, ("collide_stream",))[0]
     return _KERNELS[key]
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
+@njit(cache=True, parallel=True)
 def phase(fa, phi, rho):
     """Density ``rho`` and phase field ``phi = (rho_R - rho_B) / rho`` of every node, in place.
 
@@ -257,7 +254,7 @@ def phase(fa, phi, rho):
             phi[blk * BL + b] = (rr[b] - bb[b]) / (rr[b] + bb[b])
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
+@njit(cache=True, parallel=True)
 def phase_odd(fa, T, opp, phi, rho):
     """:func:`phase` before an odd step: the incoming q of node x is at ``T[x, opp q]``.
 
