@@ -287,7 +287,7 @@ def test_a_step_does_not_depend_on_where_the_arrays_lie():
     kernel's scratch land at other addresses, gives the same populations after two steps (an even
     and an odd one), bit for bit.  Compiled with fast-math, the vectorised loop and the scalar loop
     LLVM keeps beside it for arrays it cannot prove apart rounded differently, and which one ran
-    depended on the addresses: 2-15 % of such set-ups differed by an ulp (2026-12-07), so 300 miss
+    depended on the addresses: 2-7 % of such set-ups differed by an ulp (2026-12-07), so 300 miss
     that with probability < 0.3 %."""
     rng = np.random.default_rng(11)
     fluid = rng.random((14, 9, 11)) > 0.3

@@ -49,7 +49,7 @@ kernels are compiled with strict IEEE arithmetic, no fast-math flags: a run is r
 bit whatever the thread count and wherever the arrays lie in memory (each node's arithmetic is its
 own).  With fast-math (reassociation, contraction, reciprocals) the vectorised loop and the scalar
 loop that LLVM keeps beside it for arrays it cannot prove apart rounded differently, so which one
-ran, decided by the arrays' addresses, moved results by an ulp in ~5-15 % of fresh set-ups
+ran, decided by the arrays' addresses, moved results by an ulp in 2-7 % of fresh set-ups
 (2026-12-07); the flags bought no speed on the generated kernel (64^3 blobs: 8.7-10.6 MFLUPS
 without, 7.7-10.2 with, 2 threads).
 """
