@@ -47,11 +47,10 @@ step is straight-line code generated from the lattice constants, vectorised over
 (:mod:`~electrovox.solvers.flow.twophase_kernel`, which says why and how much it gains).  The
 kernels are compiled with strict IEEE arithmetic, no fast-math flags: a run is reproducible bit for
 bit whatever the thread count and wherever the arrays lie in memory (each node's arithmetic is its
-own).  With fast-math (reassociation, contraction, reciprocals) the vectorised loop and the scalar
-loop that LLVM keeps beside it for arrays it cannot prove apart rounded differently, so which one
-ran, decided by the arrays' addresses, moved results by an ulp in 2-7 % of fresh set-ups
-(2026-12-07); the flags bought no speed on the generated kernel (64^3 blobs: 8.7-10.6 MFLUPS
-without, 7.7-10.2 with, 2 threads).
+own).  With fast-math (reassociation, contraction, reciprocals) the result depended on the arrays'
+addresses: an ulp in 2-7 % of fresh set-ups (2026-12-07; likely the vectorised loop against the
+scalar copy LLVM keeps for arrays it cannot prove apart, which then round differently).  The
+flags bought no speed on the generated kernel (benchmarks/RESULTS.md, A/B of 2026-12-07).
 """
 
 from __future__ import annotations
