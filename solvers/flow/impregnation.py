@@ -63,9 +63,9 @@ NU_E_MIN = 0.05
 #: the electrolyte's largest lattice viscosity (relaxation time 1.4)
 NU_E_MAX = 0.3
 #: below this hydraulic radius in voxels the final saturation depends on the voxel size: one sphere
-#: pack imaged at 2.6 / 4.4 / 6.3 voxels filled to 0.58 / 0.73 / 0.81, the change per refinement
-#: falling from 0.15 to 0.07 (``benchmarks/impregnation_convergence.py``, RESULTS.md 2026-12-07);
-#: 8 extrapolates that trend to a change below ~0.04 (not measured: 6.3 was the finest run)
+#: pack imaged at 2.6 / 4.4 / 6.3 / 8.2 voxels filled to 0.584 / 0.734 / 0.806 / 0.810, the change
+#: per refinement 0.15, 0.07, 0.004 (``benchmarks/impregnation_convergence.py``, RESULTS.md
+#: 2026-12-07); converged from ~6 voxels on that pack, 8 keeps a margin for other geometries
 RESOLVED_RH_VOXELS = 8.0
 
 
@@ -619,9 +619,9 @@ def resolution_note(rh_voxels: float) -> str | None:
         return None
     return (f"the pores' hydraulic radius is {rh_voxels:.1f} voxels (below {RESOLVED_RH_VOXELS:g}): the final "
             "saturation depends on the voxel size and reads low, the air left high (the front pins at voxel "
-            "steps and one- or two-voxel necks; one sphere pack filled to 0.58 / 0.73 / 0.81 at 2.6 / 4.4 / 6.3 "
-            "voxels, docs/impregnation.md); read them as bounds, and image finer or give a finer --resample-um (the "
-            "labels are then interpolated, which recovered the gain of imaging finer on that pack)")
+            "steps and one- or two-voxel necks; one sphere pack filled to 0.58 / 0.73 / 0.81 / 0.81 at 2.6 / 4.4 / "
+            "6.3 / 8.2 voxels, docs/impregnation.md); read them as bounds, and image finer or give a finer "
+            "--resample-um (the labels are then interpolated, which recovered the gain of imaging finer on that pack)")
 
 
 #: saturation.csv: the CLI contract's three columns first, then the diagnostics
