@@ -285,10 +285,11 @@ def test_generated_kernel_matches_a_plain_transcription(force):
 def test_a_step_does_not_depend_on_where_the_arrays_lie():
     """The same set-up, built 300 times with the heap shuffled in between so that its arrays and the
     kernel's scratch land at other addresses, gives the same populations after two steps (an even
-    and an odd one), bit for bit.  Compiled with fast-math, the vectorised loop and the scalar loop
-    LLVM keeps beside it for arrays it cannot prove apart rounded differently, and which one ran
-    depended on the addresses: 2-7 % of such set-ups differed by an ulp (2026-12-07), so 300 miss
-    that with probability < 0.3 %."""
+    and an odd one), bit for bit.  Compiled with fast-math the result depended on the addresses
+    (likely: LLVM's vectorised loop against its scalar copy for arrays it cannot prove apart, which
+    round differently under fast-math; not checked in the machine code): 2-7 % of such set-ups
+    differed by an ulp (2026-12-07; 6 of 300 here with the flags put back), so 300 miss that with
+    probability < 0.3 %."""
     rng = np.random.default_rng(11)
     fluid = rng.random((14, 9, 11)) > 0.3
     z = np.arange(14)[:, None, None] * np.ones(fluid.shape)
