@@ -158,6 +158,9 @@ class ColourGradient:
         del links
         self.T = kern.push_table(full)
         del full
+        #: blocks ahead that the gathering kernels read in address order (speed only)
+        self.lead = kern.touch_lead(self.T)
+        self._sink = np.zeros(nblk)
         # at rest, each colour's share (1 +- phi) / 2 of the weights (padding: air)
         share = np.zeros(npad)
         share[:n] = (1.0 + np.clip(np.asarray(phi0, dtype=float)[fluid], -1.0, 1.0)) / 2
@@ -239,7 +242,7 @@ class ColourGradient:
         if self.steps % 2 == 0:
             kern.phase(self.fa, self._phi, self._rho)
         else:
-            kern.phase_odd(self.fa, self.T, OPP, self._phi, self._rho)
+            kern.phase_odd(self.fa, self.T, OPP, self._phi, self._rho, self.lead, self._sink)
 
     def _equilibrium_from(self, inner, rho=1.0):
         """Populations at ``rho`` moving with the velocity of the nodes ``inner``, shape (19, k)."""
@@ -274,7 +277,8 @@ class ColourGradient:
         for _ in range(n):
             self.update_phase()
             kernels[self.steps % 2](self.fa, self.T, self._phi, self.nwt, self.cos_t, self.wall, self.nu[0],
-                                    self.nu[1], self.amplitude, self.beta, fx, fy, fz, MAGIC)
+                                    self.nu[1], self.amplitude, self.beta, fx, fy, fz, MAGIC, self.lead,
+                                    self._sink)
             self.steps += 1
             self._hold()
         self.update_phase()

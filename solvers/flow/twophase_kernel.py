@@ -32,7 +32,7 @@ from numba import njit, prange
 from electrovox.solvers.flow.kernels import _lin, load_generated
 from electrovox.solvers.flow.lattice import OPP, C, Q, W
 
-__all__ = ["B_WEIGHTS", "BL", "kernel_source", "collide_stream", "phase", "push_table"]
+__all__ = ["B_WEIGHTS", "BL", "kernel_source", "collide_stream", "phase", "phase_odd", "push_table", "touch_lead"]
 
 #: the perturbation operator's B_q for D3Q19 (Leclaire et al. 2017): isotropic to second order
 B_WEIGHTS = np.array([-1 / 3] + [1 / 18] * 6 + [1 / 36] * 12)
@@ -86,6 +86,44 @@ gn = gw if wet else gn
 """
 
 
+_TOUCH = f"""\
+ahead = blk + lead
+s = 0.0
+if ahead < nblk:
+    for l in range(0, {2 * Q * BL}, 8):
+        s += flat[ahead * {2 * Q * BL} + l]
+sink[blk] = s
+"""
+
+
+def touch_lead(T: np.ndarray) -> int:
+    """How many blocks ahead the gathering kernels read a block in address order, from ``T``.
+
+    A block's incoming populations lie in up to 19 blocks, the farthest about one z-plane of the
+    pore space ahead.  Read in that order, the lines come from memory one by one, each at the
+    full latency: the hardware prefetcher sees no stream.  So :func:`phase_odd` and the odd
+    step first read one value per cache line of block ``blk + lead`` (its address order: a
+    stream the prefetcher follows), a little beyond the farthest block that the following
+    blocks gather from, and those gathers then hit the cache.  On 96^3 blobs, one core
+    (2026-12-07): :func:`phase_odd` 94 -> 32 ns per node, the odd step 135 -> 111 ns; leads from
+    the reach to ~2x it gave the same.  ``lead`` is the 90th percentile of the blocks' forward
+    reach (the periodic wrap's far links excluded by the percentile) plus 8 blocks.
+
+    Parameters
+    ----------
+    T : ndarray of int, shape (n_blocks, 19, BL)
+        The push table (:func:`push_table`).
+
+    Returns
+    -------
+    int
+        Blocks ahead, >= 1.
+    """
+    nblk = T.shape[0]
+    reach = (T.reshape(nblk, -1) // (2 * Q * BL)).max(axis=1) - np.arange(nblk)
+    return int(np.percentile(reach, 90)) + 8 if nblk > 1 else 1
+
+
 def _cdot(q: int, names) -> str:
     return _lin([(int(C[q][a]), v) for a, v in enumerate(names)])
 
@@ -115,7 +153,7 @@ def kernel_source(force: bool, odd: bool) -> str:
     """
     I = " " * 16
     blk_len = 2 * Q * BL
-    L = ["def collide_stream(fa, T, phi, nwt, cos_t, wall, nu_r, nu_b, amp, beta, Fx, Fy, Fz, magic):",
+    L = ["def collide_stream(fa, T, phi, nwt, cos_t, wall, nu_r, nu_b, amp, beta, Fx, Fy, Fz, magic, lead, sink):",
          "    nblk = fa.shape[0]",
          "    flat = fa.reshape(-1)",
          f"    lr = np.log(nu_r / nu_b) / {float(2.0 ** EXP_SQUARINGS)!r}",
@@ -126,8 +164,10 @@ def kernel_source(force: bool, odd: bool) -> str:
     if odd:     # the gathered incoming populations (the even step reads its own slots in place)
         L += [f"        A = np.empty(({2 * Q}, {BL}))"]
     L += [f"        for blk in range(item * {BLOCKS_PER_ITEM}, min(nblk, (item + 1) * {BLOCKS_PER_ITEM})):",
-          f"            n0 = blk * {BL}",
-          f"            for q in range(1, {Q}):",
+          f"            n0 = blk * {BL}"]
+    if odd:     # read block blk + lead in address order first (see touch_lead)
+        L += [I[4:] + ln for ln in _TOUCH.rstrip("\n").split("\n")]
+    L += [f"            for q in range(1, {Q}):",
           f"                for b in range({BL}):",
           "                    t = T[blk, q, b]",
           f"                    G[q, b] = phi[(t // {blk_len}) * {BL} + t % {BL}]"]
@@ -255,14 +295,23 @@ def phase(fa, phi, rho):
 
 
 @njit(cache=True, parallel=True)
-def phase_odd(fa, T, opp, phi, rho):
+def phase_odd(fa, T, opp, phi, rho, lead, sink):
     """:func:`phase` before an odd step: the incoming q of node x is at ``T[x, opp q]``.
 
     The sums run over q in the same order as :func:`phase`'s, so both give the same bits.
+    ``lead`` (:func:`touch_lead`): each block first reads block ``blk + lead`` in address order
+    (the sum of one value per cache line goes to ``sink[blk]``, (n_blocks,) float64, so that the
+    reads are kept); this changes no result, only the speed.
     """
     nblk = fa.shape[0]
     flat = fa.reshape(-1)
     for blk in prange(nblk):
+        ahead = blk + lead
+        s = 0.0
+        if ahead < nblk:
+            for l in range(0, 2 * Q * BL, 8):
+                s += flat[ahead * 2 * Q * BL + l]
+        sink[blk] = s
         rr = np.zeros(BL)
         bb = np.zeros(BL)
         for q in range(Q):
