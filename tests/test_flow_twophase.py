@@ -309,6 +309,22 @@ def test_a_step_does_not_depend_on_where_the_arrays_lie():
     assert differ == 0
 
 
+def test_the_kernels_node_of_an_address_is_integer_division():
+    """The kernel finds the node of a flat address in floating point (``node_of``, faster than
+    numba's integer floor division).  It must equal ``(t // (38 BL)) * BL + t % BL`` exactly: checked
+    here at every block's first and last address and at random ones, for blocks up to 2^31 / (38 BL)
+    (int32 addresses) and for a sample up to 1e11 blocks (int64 addresses)."""
+    from electrovox.solvers.flow.twophase_kernel import BL, node_of
+    span = 2 * 19 * BL
+    rng = np.random.default_rng(2)
+    blocks = np.concatenate([np.arange(2 ** 31 // span + 1), rng.integers(0, 10 ** 11, 200_000)]).astype(np.int64)
+    for off in (0, span - 1, rng.integers(0, span, blocks.size)):
+        t = blocks * span + off
+        expr = node_of("t").replace("int(", "np.floor(", 1)     # numba's int() truncates; t >= 0
+        got = eval(expr, {"np": np, "t": t})    # the kernel's own expression, in numpy's float64
+        assert np.array_equal(got.astype(np.int64), (t // span) * BL + t % BL)
+
+
 def test_reading_ahead_changes_no_bit():
     """The gathering kernels first read block ``blk + lead`` in address order, for speed only.
     In a fully fluid 24 x 32 x 32 box (BL = 32 nodes a block: a block is a row, a z-plane 32
