@@ -20,6 +20,12 @@ block's nodes compiles to 4-wide AVX2 arithmetic.  Against the loop-over-directi
 replaced, the same run agrees to rounding (``tests/test_flow_twophase.py``); it is 1.5x faster
 (96^3 blobs, 2026-12-07: 164 against 247 ns per node on one core; ``benchmarks/impregnation.py``).
 
+Two details make the gathers cheap (2026-12-07, 96^3 blobs, one core: 173 -> 103 ns a step,
+``benchmarks/RESULTS.md``; neither changes a bit): before gathering, a block reads the block a
+z-plane ahead in address order (:func:`touch_lead`), so the lines arrive as a stream instead of
+one at a time, and the node of a neighbour's address is found in floating point
+(:func:`node_of`) instead of by numba's integer floor division, which kept the loop scalar.
+
 The kernels are compiled through :func:`~electrovox.solvers.flow.kernels.load_generated` (a
 cached module file, so numba's machine-code cache works across processes).
 """
@@ -148,7 +154,7 @@ def _cdot(q: int, names) -> str:
 def kernel_source(force: bool, odd: bool) -> str:
     """Python source of one two-phase step over the block-interleaved layout, in place.
 
-    ``collide_stream(fa, T, phi, nwt, cos_t, wall, nu_r, nu_b, amp, beta, Fx, Fy, Fz, magic)``
+    ``collide_stream(fa, T, phi, nwt, cos_t, wall, nu_r, nu_b, amp, beta, Fx, Fy, Fz, magic, lead, sink)``
     updates ``fa`` ((n_blocks, 38, BL) float64) by the AA pattern (Bailey et al. 2009, as the
     single-phase solver): one population array, no second copy.  Even step: a node reads its
     populations from its own slots and writes each outgoing q into its own slot opp(q).  Odd
@@ -160,6 +166,7 @@ def kernel_source(force: bool, odd: bool) -> str:
     solids' cos(theta), ``wall`` 1 on wall nodes with a normal.  The physics (TRT with the local
     geometric-blend viscosity, Guo forcing when ``force``, perturbation, recolouring, geometric
     wetting, halfway bounce-back) is described in :mod:`~electrovox.solvers.flow.twophase`.
+    ``lead`` and ``sink`` ((n_blocks,) float64): the odd step's read-ahead, as :func:`phase_odd`'s.
     Each node's arithmetic is the same at either parity, so a run gives the same bits whichever
     parity it is restarted at.
 
