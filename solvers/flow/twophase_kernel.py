@@ -143,7 +143,7 @@ def touch_lead(T: np.ndarray) -> int:
         Blocks ahead, >= 1.
     """
     nblk = T.shape[0]
-    reach = (T.reshape(nblk, -1) // (2 * Q * BL)).max(axis=1) - np.arange(nblk)
+    reach = T.reshape(nblk, -1).max(axis=1) // (2 * Q * BL) - np.arange(nblk)    # no (n, 19) temporary
     return int(np.percentile(reach, 90)) + 8 if nblk > 1 else 1
 
 
