@@ -12,7 +12,7 @@ time.  ``--refine 1.0:0.5`` adds the 1.0 um image refined to 0.5 um by majority 
 interpolation (``resample_labels``), against the pack imaged at 0.5 um.
 
     .venv/bin/python benchmarks/impregnation_convergence.py [--voxels 1.0,0.5,0.333,0.25]
-        [--refine 1.0:0.5] [--porespy-python /tmp/porespy-venv/bin/python] [--write-results]
+        [--refine 1.0:0.5] [--seed 7] [--porespy-python /tmp/porespy-venv/bin/python] [--write-results]
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ def main() -> None:
                    "default, three times the Darcy estimate")
     p.add_argument("--refine", default="", metavar="FROM:TO",
                    help="also the FROM um image refined to TO um, by majority and by linear label interpolation")
+    p.add_argument("--seed", type=int, default=7, help="the packing's seed (7: the geometry of RESULTS.md)")
     p.add_argument("--porespy-python", default="/tmp/porespy-venv/bin/python")
     p.add_argument("--write-results", action="store_true")
     a = p.parse_args()
@@ -73,7 +74,7 @@ def main() -> None:
     from impregnation_porespy import PEER  # the same PoreSpy call as the cross-check
 
     from electrovox.solvers.flow.impregnation import impregnate
-    centres, radii = packing()
+    centres, radii = packing(a.seed)
     d = Path(tempfile.mkdtemp(prefix="evx-bench-impconv-"))
     (d / "peer.py").write_text(PEER)
     cases = [(f"imaged at {float(v):g} um", voxelise(centres, radii, float(v)), float(v))
@@ -107,7 +108,7 @@ def main() -> None:
                "peer": peer}
         rows.append(row)
         print(json.dumps(row), flush=True)
-    report = render(rows, len(radii), a.voxels)
+    report = render(rows, len(radii), a.voxels, a.seed)
     print(report)
     if a.write_results:
         from impregnation import write_section
@@ -121,11 +122,12 @@ def _sat_at(history: dict, t_s: float):
     return None if t_s > t[-1] else float(np.interp(t_s, t, s))
 
 
-def render(rows: list, n_particles: int, voxels: str) -> str:
+def render(rows: list, n_particles: int, voxels: str, seed: int = 7) -> str:
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = ["## Impregnation: final saturation against the voxel size (one geometry)", "",
              f"Run {now}, 2 cores (load average {os.getloadavg()[0]:.1f}). Command: "
-             f"`.venv/bin/python benchmarks/impregnation_convergence.py --voxels {voxels} --write-results` (the "
+             f"`.venv/bin/python benchmarks/impregnation_convergence.py --voxels {voxels} --seed {seed} "
+             "--write-results` (the "
              "module docstring "
              f"says what is compared). {n_particles} spheres, d50 5 um, {SIZE_UM[0]:g} x {SIZE_UM[1]:g} x "
              f"{SIZE_UM[2]:g} um, theta 30 degrees, vent open, no overpressure.", "",
