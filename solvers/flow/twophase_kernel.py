@@ -16,9 +16,11 @@ the cache lines it has just read instead of allocating lines of a second array.
 :mod:`~electrovox.solvers.flow.twophase` with every direction spelled out: each ``c_q . u``,
 ``c_q . G``, weight and push target is a literal, the branches (wetting, bounce-back) are
 selects, and the exponential of the viscosity blend is a polynomial, so that the loop over a
-block's nodes compiles to 4-wide AVX2 arithmetic.  Against the loop-over-directions form it
-replaced, the same run agrees to rounding (``tests/test_flow_twophase.py``); it is 1.5x faster
-(96^3 blobs, 2026-12-07: 164 against 247 ns per node on one core; ``benchmarks/impregnation.py``).
+block's nodes compiles to SIMD arithmetic (numba targets the host CPU: on this machine's AMD
+Zen 5, 8-wide AVX-512 on zmm registers, 2026-12-07; the gathers and scatters stay scalar).
+Against the loop-over-directions form it replaced, the same run agrees to rounding
+(``tests/test_flow_twophase.py``); it is 1.5x faster (96^3 blobs, 2026-12-07: 164 against 247 ns
+per node on one core; ``benchmarks/impregnation.py``).
 
 Two details make the gathers cheap (2026-12-07, 96^3 blobs, one core: 173 -> 103 ns a step,
 ``benchmarks/RESULTS.md``; neither changes a bit): before gathering, a block reads the block a
@@ -43,7 +45,7 @@ __all__ = ["B_WEIGHTS", "BL", "kernel_source", "collide_stream", "phase", "node_
 
 #: the perturbation operator's B_q for D3Q19 (Leclaire et al. 2017): isotropic to second order
 B_WEIGHTS = np.array([-1 / 3] + [1 / 18] * 6 + [1 / 36] * 12)
-#: nodes per block (a multiple of the 4 float64 SIMD lanes; 32: a block's 9.5 KB of
+#: nodes per block (a multiple of the 8 float64 lanes of AVX-512; 32: a block's 9.5 KB of
 #: populations, its gathered phases and its 9.5 KB of results stay in the 32 KB L1 cache)
 BL = 32
 #: blocks per parallel work item (the scratch arrays are allocated once per item)
