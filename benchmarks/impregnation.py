@@ -18,8 +18,8 @@ roofline, the saturation curve's convergence in the viscosity ratio, and a run o
    throats (``tests/test_flow_impregnation._blobs``, 48 x 20 x 20), M = 5, 20, 50, 100: S at
    t* = 0.5, 1, 2 and the time to 80 %.
 3. **The sample**: ``electrovox impregnate`` on the 33 x 33 x 70 um sub-volume of the NREL volume,
-   resampled to ``--sample-voxel`` (default 1.0 um: the finest measured to fit the issue's 2 hours,
-   57 min, RESULTS.md), optionally pressure
+   resampled to ``--sample-voxel`` (default 1.0 um, 57 min; the finest measured to fit the
+   issue's 2 hours is 0.9 um, 80 min, RESULTS.md), optionally pressure
    filled (``--sample-overpressure`` Pa), wall time, steps, saturation, Darcy estimate.
 
     .venv/bin/python benchmarks/impregnation.py [--skip-sample] [--sample-voxel 1.0] [--write-results]

@@ -78,8 +78,15 @@ def test_killed_run_resumes_to_the_same_result(tmp_path):
     run_dir = tmp_path / "killed"
     assert kill_after_first_checkpoint([*args, "--run-dir", run_dir], run_dir, timeout=120), \
         "the run finished before it could be killed: make it longer"
+    first_s = float(np.load(run_dir / "checkpoint.npz")["state/compute_s"])
     res = json.loads(run_cli(*args, "--run-dir", run_dir, "--out", tmp_path / "resumed.vti", check=0).stdout)
     assert res["permeability_m2"] == ref["permeability_m2"] and res["steps"] == ref["steps"]
+    # the throughput is the whole run's: as many node updates as the uninterrupted run, over the
+    # compute seconds of both sittings (the resumed sitting's alone overstated it)
+    a, b = np.load(run_dir / "checkpoint.npz"), np.load(tmp_path / "ref" / "checkpoint.npz")
+    assert int(a["state/updates"]) == int(b["state/updates"]) > 0
+    assert float(a["state/compute_s"]) > first_s > 0
+    assert res["mflups"] == pytest.approx(int(a["state/updates"]) / float(a["state/compute_s"]) / 1e6, rel=1e-12)
     from vtkmodules.util.numpy_support import vtk_to_numpy
     from vtkmodules.vtkIOXML import vtkXMLImageDataReader
     fields = []

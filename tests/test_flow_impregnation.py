@@ -244,6 +244,7 @@ def test_killed_impregnation_resumes_to_the_same_result(electrode, tmp_path):
     run_dir = tmp_path / "killed"
     assert kill_after_first_checkpoint([a if a is not None else run_dir for a in args], run_dir), \
         "the run finished before it could be killed: make it longer"
+    first_s = float(np.load(run_dir / "checkpoint.npz")["state/compute_s"])
     res = json.loads(run_cli(*[a if a is not None else run_dir for a in args], check=0).stdout)
     assert res["final_saturation"] == ref["final_saturation"] and res["steps"] == ref["steps"]
     assert (run_dir / "saturation.csv").read_text() == (ref_dir / "saturation.csv").read_text()
@@ -251,6 +252,11 @@ def test_killed_impregnation_resumes_to_the_same_result(electrode, tmp_path):
     b = np.load(ref_dir / "checkpoint.npz")
     for key in ("state/r", "state/b"):  # the electrolyte and air populations of the final state
         assert np.array_equal(a[key], b[key])
+    # the throughput is the whole run's: all its node updates (as many as the uninterrupted run's)
+    # over the compute seconds of both sittings, not the resumed sitting's alone
+    assert int(a["state/updates"]) == int(b["state/updates"]) > 0
+    assert float(a["state/compute_s"]) > first_s > 0
+    assert res["mflups"] == pytest.approx(int(a["state/updates"]) / float(a["state/compute_s"]) / 1e6, rel=1e-12)
 
 
 def test_refuses_labels_without_pores(tmp_path):

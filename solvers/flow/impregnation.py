@@ -381,12 +381,18 @@ class ImpregnationSolver(TimeSolver):
                 "pressure_Pa": np.where(self.pore, p_si, np.nan).astype(np.float32)}
 
     def state(self) -> dict:  # noqa: D102
-        return {"r": self.model.r, "b": self.model.b, "updates": np.array(self.updates, dtype=np.int64)}
+        # the updates and the seconds spent on them travel together, so that a resumed run's
+        # MFLUPS is the whole run's (the updates alone over one sitting's seconds overstated it)
+        return {"r": self.model.r, "b": self.model.b, "updates": np.array(self.updates, dtype=np.int64),
+                "compute_s": np.array(self.compute_s, dtype=np.float64)}
 
     def load_state(self, state: dict) -> None:  # noqa: D102
         self.model.set_populations(state["r"], state["b"])
         self.model.update_phase()
-        self.updates = int(state["updates"])
+        if "compute_s" in state:
+            self.updates, self.compute_s = int(state["updates"]), float(state["compute_s"])
+        else:   # a checkpoint written before the seconds were kept: count this sitting only
+            self.updates, self.compute_s = 0, 0.0
 
     def air(self) -> np.ndarray:
         """Pore voxels of the electrode holding air (phase field < 0), ``[z, y, x]`` bool."""

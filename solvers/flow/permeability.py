@@ -300,7 +300,8 @@ class FlowSolver(TimeSolver):
         return {"populations": self.lattice.populations().copy(),
                 "k_steps": np.array([s for s, _ in self._k_hist], dtype=np.int64),
                 "k_values": np.array([k for _, k in self._k_hist]),
-                "updates": np.array(self.updates, dtype=np.int64)}
+                # with the seconds spent on them, so that a resumed run's MFLUPS is the whole run's
+                "updates": np.array(self.updates, dtype=np.int64), "compute_s": np.array(self.compute_s)}
 
     def load_state(self, state: dict) -> None:  # noqa: D102
         self._moments_at = None
@@ -310,7 +311,10 @@ class FlowSolver(TimeSolver):
         else:
             self.lattice.f[:, self.lattice.fluid] = pops
         self._k_hist = list(zip(state["k_steps"].tolist(), state["k_values"].tolist(), strict=True))
-        self.updates = int(state["updates"])
+        if "compute_s" in state:
+            self.updates, self.compute_s = int(state["updates"]), float(state["compute_s"])
+        else:   # a checkpoint written before the seconds were kept: count this sitting only
+            self.updates, self.compute_s = 0, 0.0
 
 
 def cubic_labels(labels, spacing, resample_um=None, method="majority"):
