@@ -65,8 +65,8 @@ NU_E_MAX = 0.3
 #: below this hydraulic radius in voxels the final saturation depends on the voxel size: one sphere
 #: pack imaged at 2.6 / 4.4 / 6.3 / 8.2 voxels filled to 0.584 / 0.734 / 0.806 / 0.810, the change
 #: per refinement 0.15, 0.07, 0.004 (``benchmarks/impregnation_convergence.py``, RESULTS.md
-#: 2026-12-07); converged from ~6 voxels on that pack, but a second pack (seed 11) still moved
-#: +0.07 between 4.0 and 5.8 voxels (0.640 -> 0.709): 8 is the margin that other geometries need
+#: 2026-12-07); a second pack (seed 11) at 2.3 / 4.0 / 5.8 / 7.6 voxels: 0.535 / 0.640 / 0.709 /
+#: 0.715.  Both hold to 0.006 from ~6 voxels and moved by >= 0.07 per step below; 8 keeps a margin
 RESOLVED_RH_VOXELS = 8.0
 
 
