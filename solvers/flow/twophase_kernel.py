@@ -40,8 +40,8 @@ from numba import njit, prange
 from electrovox.solvers.flow.kernels import _lin, load_generated
 from electrovox.solvers.flow.lattice import OPP, C, Q, W
 
-__all__ = ["B_WEIGHTS", "BL", "kernel_source", "collide_stream", "phase", "node_of", "phase_odd", "push_table",
-           "touch_lead"]
+__all__ = ["B_WEIGHTS", "BL", "kernel_source", "collide_stream", "phase", "node_of", "phase_odd", "phase_odd_source",
+           "push_table", "touch_lead"]
 
 #: the perturbation operator's B_q for D3Q19 (Leclaire et al. 2017): isotropic to second order
 B_WEIGHTS = np.array([-1 / 3] + [1 / 18] * 6 + [1 / 36] * 12)
@@ -319,34 +319,50 @@ def phase(fa, phi, rho):
             phi[blk * BL + b] = (rr[b] - bb[b]) / (rr[b] + bb[b])
 
 
-@njit(cache=True, parallel=True)
-def phase_odd(fa, T, opp, phi, rho, lead, sink):
+def phase_odd_source() -> str:
+    """Python source of :func:`phase_odd`'s kernel: the read-ahead is the odd step's own text."""
+    L = ["def phase_odd(fa, T, opp, phi, rho, lead, sink):",
+         "    nblk = fa.shape[0]",
+         "    flat = fa.reshape(-1)",
+         "    for blk in prange(nblk):"]
+    L += ["        " + ln for ln in _TOUCH.rstrip("\n").split("\n")]
+    L += [f"        rr = np.zeros({BL})",
+          f"        bb = np.zeros({BL})",
+          f"        for q in range({Q}):",
+          f"            for b in range({BL}):",
+          "                t = T[blk, opp[q], b]",
+          "                rr[b] += flat[t]",
+          f"                bb[b] += flat[t + {BL}]",
+          f"        for b in range({BL}):",
+          f"            rho[blk * {BL} + b] = rr[b] + bb[b]",
+          f"            phi[blk * {BL} + b] = (rr[b] - bb[b]) / (rr[b] + bb[b])"]
+    return "\n".join(L) + "\n"
+
+
+def phase_odd(fa, T, opp, phi, rho, lead, sink) -> None:
     """:func:`phase` before an odd step: the incoming q of node x is at ``T[x, opp q]``.
 
     The sums run over q in the same order as :func:`phase`'s, so both give the same bits.
     ``lead`` (:func:`touch_lead`): each block first reads block ``blk + lead`` in address order
     (the sum of one value per cache line goes to ``sink[blk]``, (n_blocks,) float64, so that the
-    reads are kept); this changes no result, only the speed.
+    reads are kept); this changes no result, only the speed.  Compiled (numba, all threads) from
+    :func:`phase_odd_source` on first use.
+
+    Parameters
+    ----------
+    fa : ndarray of float64, shape (n_blocks, 38, BL)
+    T : ndarray of int, shape (n_blocks, 19, BL)
+        The push table (:func:`push_table`).
+    opp : ndarray of int, shape (19,)
+    phi, rho : ndarray of float64, shape (n_blocks * BL,)
+    lead : int
+    sink : ndarray of float64, shape (n_blocks,)
     """
-    nblk = fa.shape[0]
-    flat = fa.reshape(-1)
-    for blk in prange(nblk):
-        ahead = blk + lead
-        s = 0.0
-        if ahead < nblk:
-            for l in range(0, 2 * Q * BL, 8):
-                s += flat[ahead * 2 * Q * BL + l]
-        sink[blk] = s
-        rr = np.zeros(BL)
-        bb = np.zeros(BL)
-        for q in range(Q):
-            for b in range(BL):
-                t = T[blk, opp[q], b]
-                rr[b] += flat[t]
-                bb[b] += flat[t + BL]
-        for b in range(BL):
-            rho[blk * BL + b] = rr[b] + bb[b]
-            phi[blk * BL + b] = (rr[b] - bb[b]) / (rr[b] + bb[b])
+    if "phase_odd" not in _KERNELS:
+        src = "\n".join(["import numpy as np", "from numba import njit, prange", "", "",
+                         "@njit(cache=True, parallel=True)", phase_odd_source()])
+        _KERNELS["phase_odd"] = load_generated(src, "evx_twophase_phase_odd", ("phase_odd",))[0]
+    _KERNELS["phase_odd"](fa, T, opp, phi, rho, lead, sink)
 
 
 def push_table(links: np.ndarray) -> np.ndarray:
