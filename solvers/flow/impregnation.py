@@ -626,9 +626,10 @@ def resolution_note(rh_voxels: float) -> str | None:
         return None
     return (f"the pores' hydraulic radius is {rh_voxels:.1f} voxels (below {RESOLVED_RH_VOXELS:g}): the final "
             "saturation depends on the voxel size and reads low, the air left high (the front pins at voxel "
-            "steps and one- or two-voxel necks; one sphere pack filled to 0.58 / 0.73 / 0.81 / 0.81 at 2.6 / 4.4 / "
-            "6.3 / 8.2 voxels, docs/impregnation.md); read them as bounds, and image finer or give a finer "
-            "--resample-um (the labels are then interpolated, which recovered the gain of imaging finer on that pack)")
+            "steps and one- or two-voxel necks; two sphere packs filled to 0.58 / 0.73 / 0.81 / 0.81 at 2.6 / 4.4 / "
+            "6.3 / 8.2 voxels and to 0.54 / 0.64 / 0.71 / 0.72 at 2.3 / 4.0 / 5.8 / 7.6, docs/impregnation.md); "
+            "read them as bounds, and image finer or give a finer --resample-um (the labels are then interpolated, "
+            "which recovered the gain of imaging finer on the first pack)")
 
 
 #: saturation.csv: the CLI contract's three columns first, then the diagnostics
