@@ -211,3 +211,16 @@ def test_sphere_array_converges_with_resolution():
         big_k = np.exp(np.interp(np.log(c_vox), np.log(cs), np.log([ZICK_HOMSY[x] for x in cs])))
         errors.append(abs(k / (2 / (9 * c_vox * big_k) * a_eff ** 2) - 1))
     assert errors[2] < 0.03 and errors[2] < errors[0], errors
+
+
+def test_a_checkpoint_carries_the_throughput_counters():
+    """The node updates and the compute seconds spent on them leave in the state and come back on
+    load, so a resumed run's MFLUPS is the whole run's (nodes x steps updates, exactly)."""
+    fluid = np.ones((6, 5, 4), bool)
+    fluid[:, 0] = fluid[:, -1] = False
+    s = FlowSolver(fluid, FlowConfig(axis="x", voxel_m=1.0, boundary="periodic"))
+    s.advance(4)
+    t = FlowSolver(fluid, FlowConfig(axis="x", voxel_m=1.0, boundary="periodic"))
+    t.load_state(s.state())
+    assert t.updates == s.updates == 4 * int(fluid.sum())
+    assert t.compute_s == s.compute_s > 0
