@@ -283,17 +283,18 @@ def test_refuses_a_lattice_that_cannot_fit_in_memory(electrode, tmp_path, monkey
 
 
 def test_a_checkpoint_carries_the_throughput_counters():
-    """The node updates and the compute seconds spent on them leave in the state and come back on
-    load, so a resumed run's MFLUPS is the whole run's; the updates are nodes x steps exactly.  A
-    checkpoint from before the seconds were kept counts the resumed sitting only (zero, not the old
-    updates over new seconds)."""
+    """The solver counts its node updates and compute seconds (the base's counters), and they
+    leave in the checkpoint and come back on load, so a resumed run's MFLUPS is the whole run's;
+    the updates are nodes x steps exactly.  A checkpoint from before the seconds were kept counts
+    the resumed sitting only (zero, not the old updates over new seconds)."""
     s = ImpregnationSolver(_slit(12), LEGEND, ImpregnationConfig(lateral="periodic"))
     s.advance(6)
-    state = s.state()
+    state = s.checkpoint_state()
     t = ImpregnationSolver(_slit(12), LEGEND, ImpregnationConfig(lateral="periodic"))
-    t.load_state(state)
+    t.restore_state(state)
     assert t.updates == s.updates == 6 * s.model.n
     assert t.compute_s == s.compute_s > 0
+    assert np.array_equal(t.model.r, s.model.r) and np.array_equal(t.model.b, s.model.b)
     old = {k: v for k, v in state.items() if k != "compute_s"}
-    t.load_state(old)
+    t.restore_state(old)
     assert (t.updates, t.compute_s) == (0, 0.0)

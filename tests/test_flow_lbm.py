@@ -214,13 +214,14 @@ def test_sphere_array_converges_with_resolution():
 
 
 def test_a_checkpoint_carries_the_throughput_counters():
-    """The node updates and the compute seconds spent on them leave in the state and come back on
-    load, so a resumed run's MFLUPS is the whole run's (nodes x steps updates, exactly)."""
+    """The solver counts its node updates and compute seconds (the base's counters), and they leave
+    in the checkpoint and come back on load, so a resumed run's MFLUPS is the whole run's (nodes x
+    steps updates, exactly)."""
     fluid = np.ones((6, 5, 4), bool)
     fluid[:, 0] = fluid[:, -1] = False
     s = FlowSolver(fluid, FlowConfig(axis="x", voxel_m=1.0, boundary="periodic"))
     s.advance(4)
     t = FlowSolver(fluid, FlowConfig(axis="x", voxel_m=1.0, boundary="periodic"))
-    t.load_state(s.state())
+    t.restore_state(s.checkpoint_state())
     assert t.updates == s.updates == 4 * int(fluid.sum())
     assert t.compute_s == s.compute_s > 0

@@ -437,6 +437,47 @@ def test_other_parameters_are_refused(tmp_path, reference):
         Toy().run(tmp_path / "file", **RUN)
 
 
+# --- throughput counters -------------------------------------------------------------------
+
+class Counted(Toy):
+    """The toy with its advance counted as grid-cell updates (as the lattice solvers count)."""
+
+    def advance(self, n):
+        with self.counting(n * self.u.size):
+            super().advance(n)
+
+
+def test_throughput_counters_travel_in_the_checkpoint(tmp_path):
+    """The base counts the updates and compute seconds of ``counting`` blocks and stores them in
+    the checkpoint, so a resumed run's MFLUPS is the whole run's.  Reference: the updates are
+    steps x cells exactly (an integer count); the seconds must come back equal, not re-measured.
+    A checkpoint from before the seconds were kept restores zero (the resumed sitting alone)."""
+    run_dir = tmp_path / "run"
+    solver = Counted(ToyConfig(tol=0.0))
+    solver.run(run_dir, max_steps=40, observe_every=4, checkpoint_every=8)
+    cells = int(np.prod(ToyConfig().shape))
+    assert solver.updates == 40 * cells and solver.compute_s > 0
+    assert solver.mflups == pytest.approx(solver.updates / solver.compute_s / 1e6, rel=1e-12)
+    ckpt = RunFolder(run_dir).load_checkpoint()
+    assert int(ckpt.state["updates"]) == 40 * cells and float(ckpt.state["compute_s"]) == solver.compute_s
+    fresh = Counted(ToyConfig(tol=0.0))
+    fresh.restore_state(ckpt.state)
+    assert (fresh.updates, fresh.compute_s) == (solver.updates, solver.compute_s)
+    assert np.array_equal(fresh.u, solver.u)
+    old = {k: v for k, v in ckpt.state.items() if k != "compute_s"}
+    fresh.restore_state(old)
+    assert (fresh.updates, fresh.compute_s, fresh.mflups) == (0, 0.0, None)
+    assert Toy().mflups is None                       # nothing counted: no rate, not 0 or inf
+
+
+def test_a_state_key_of_the_base_is_refused():
+    class Clash(Toy):
+        def state(self):
+            return {"u": self.u, "updates": np.zeros(1)}
+    with pytest.raises(RuntimeError, match="updates"):
+        Clash().checkpoint_state()
+
+
 # --- (f) divergence ---------------------------------------------------------------------------
 
 def test_divergence_keeps_the_last_good_state(tmp_path):

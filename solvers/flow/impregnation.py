@@ -323,16 +323,12 @@ class ImpregnationSolver(TimeSolver):
                                  / (config.surface_tension_N_m * self.hydraulic_radius_m))
         self.mean_cos = _mean_cos(labels, legend, pore, ang)
         self.frame_spacing_um = (dx_um,) * 3
-        self.updates = 0
-        self.compute_s = 0.0
         self._mass0 = float(self.model.rho.sum())
 
     # -- TimeSolver hooks --------------------------------------------------------------------
     def advance(self, n: int) -> None:  # noqa: D102
-        t0 = time.perf_counter()
-        self.model.step(n)
-        self.compute_s += time.perf_counter() - t0
-        self.updates += n * self.model.n
+        with self.counting(n * self.model.n):
+            self.model.step(n)
         self.time = (self.step + n) * self.dt_s
 
     def saturation(self) -> float:
@@ -381,18 +377,11 @@ class ImpregnationSolver(TimeSolver):
                 "pressure_Pa": np.where(self.pore, p_si, np.nan).astype(np.float32)}
 
     def state(self) -> dict:  # noqa: D102
-        # the updates and the seconds spent on them travel together, so that a resumed run's
-        # MFLUPS is the whole run's (the updates alone over one sitting's seconds overstated it)
-        return {"r": self.model.r, "b": self.model.b, "updates": np.array(self.updates, dtype=np.int64),
-                "compute_s": np.array(self.compute_s, dtype=np.float64)}
+        return {"r": self.model.r, "b": self.model.b}
 
     def load_state(self, state: dict) -> None:  # noqa: D102
         self.model.set_populations(state["r"], state["b"])
         self.model.update_phase()
-        if "compute_s" in state:
-            self.updates, self.compute_s = int(state["updates"]), float(state["compute_s"])
-        else:   # a checkpoint written before the seconds were kept: count this sitting only
-            self.updates, self.compute_s = 0, 0.0
 
     def air(self) -> np.ndarray:
         """Pore voxels of the electrode holding air (phase field < 0), ``[z, y, x]`` bool."""
@@ -593,7 +582,7 @@ def impregnate(labels, legend: dict, spacing_um, *, resample_um: float | None = 
             "clusters": clusters, "history": {k: v.tolist() for k, v in h.items()},
             "steps": int(res.steps), "converged": bool(res.converged), "reason": res.reason,
             "wall_s": res.wall_s + (setup_s if res.wall_s > 0 else 0.0),
-            "mflups": solver.updates / solver.compute_s / 1e6 if solver.compute_s > 0 else None,
+            "mflups": solver.mflups,
             "electrolyte_viscosity_Pa_s": cfg.electrolyte_viscosity_Pa_s, "air_viscosity_Pa_s": mu_a,
             "surface_tension_N_m": cfg.surface_tension_N_m, "contact_angles_deg": dict(angles),
             "viscosity_ratio": cfg.viscosity_ratio, "outlet": cfg.outlet, "voxel_um": sp[0],

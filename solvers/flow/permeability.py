@@ -217,8 +217,6 @@ class FlowSolver(TimeSolver):
         self.frame_spacing_um = (config.voxel_m * 1e6,) * 3
         self.frame_origin_um = (0.0, 0.0, 0.0)
         self._k_hist: list[tuple[int, float]] = []
-        self.updates = 0
-        self.compute_s = 0.0
 
     def _moments(self):
         """(rho, u) on the fluid voxels at the current step, computed once per step.
@@ -231,10 +229,8 @@ class FlowSolver(TimeSolver):
 
     # -- TimeSolver hooks --------------------------------------------------------------------
     def advance(self, n: int) -> None:  # noqa: D102
-        t0 = time.perf_counter()
-        self.lattice.step_pair(n // 2)
-        self.compute_s += time.perf_counter() - t0
-        self.updates += 2 * (n // 2) * self.lattice.n_fluid
+        with self.counting(2 * (n // 2) * self.lattice.n_fluid):
+            self.lattice.step_pair(n // 2)
         self.step += 2 * (n // 2)
         self.time = self.step * self.config.dt_s
 
@@ -299,9 +295,7 @@ class FlowSolver(TimeSolver):
     def state(self) -> dict:  # noqa: D102
         return {"populations": self.lattice.populations().copy(),
                 "k_steps": np.array([s for s, _ in self._k_hist], dtype=np.int64),
-                "k_values": np.array([k for _, k in self._k_hist]),
-                # with the seconds spent on them, so that a resumed run's MFLUPS is the whole run's
-                "updates": np.array(self.updates, dtype=np.int64), "compute_s": np.array(self.compute_s)}
+                "k_values": np.array([k for _, k in self._k_hist])}
 
     def load_state(self, state: dict) -> None:  # noqa: D102
         self._moments_at = None
@@ -311,10 +305,6 @@ class FlowSolver(TimeSolver):
         else:
             self.lattice.f[:, self.lattice.fluid] = pops
         self._k_hist = list(zip(state["k_steps"].tolist(), state["k_values"].tolist(), strict=True))
-        if "compute_s" in state:
-            self.updates, self.compute_s = int(state["updates"]), float(state["compute_s"])
-        else:   # a checkpoint written before the seconds were kept: count this sitting only
-            self.updates, self.compute_s = 0, 0.0
 
 
 def cubic_labels(labels, spacing, resample_um=None, method="majority"):
@@ -454,7 +444,7 @@ def permeability(labels, legend: dict, spacing, axis: str = "z", *, fluid=("pore
     except BadInput:
         tau = None
     wall = time.perf_counter() - t0
-    mflups = solver.updates / solver.compute_s / 1e6 if solver.compute_s > 0 else None
+    mflups = solver.mflups
     return {**base, "permeability_m2": k, "permeability_darcy": k / DARCY_M2, "flow_tortuosity": tau,
             "steps": int(res.steps), "converged": bool(res.converged), "reason": res.reason, "mflups": mflups,
             "wall_s": wall, "history": {"step": res.history["step"].tolist(),
