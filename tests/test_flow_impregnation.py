@@ -99,25 +99,32 @@ def _blobs(shape=(32, 16, 16), porosity=0.5, sigma=2.5, seed=3):
 
 
 def test_curves_collapse_in_capillary_time():
-    """The same pore space filled with two lattice set-ups whose tension (amplitude 0.01 and 0.005)
-    and electrolyte viscosity (0.1 and 0.2) differ: the Ohnesorge number changes 2.8x and the
-    lattice steps per second 4x, yet the saturation gained against t / T (T = mu_e L^2 /
-    (sigma r_h)) from t / T = 0.3 to 1.5 is the same within 15 % (the viscous-capillary regime has
-    one time scale; 10 % measured).  Before t / T ~ 0.05 the two differ by a fixed 0.05: the
-    meniscus forming at the inlet takes a number of lattice steps (the interface's relaxation),
-    not of capillary times, so the early offset is left out."""
+    """The same pore space filled with two lattice set-ups whose tension (amplitude 0.005 and 0.01)
+    and electrolyte viscosity (0.1 and 0.2) differ together: the Ohnesorge number nu_e /
+    sqrt(sigma r_h) changes 1.41x and the lattice steps per second 2x, while the lattice steps per
+    capillary time T = mu_e L^2 / (sigma r_h) stay equal.  In the viscous-capillary regime T is the
+    only time scale, so the saturation against t / T must be one curve: within 0.015 from t / T =
+    0.05 to 1.5 (0.0055 measured here; 0.004-0.011 for Oh up to 1.7x apart on a larger space,
+    ``benchmarks/impregnation_scaling.py``).  The bound is about 3x the measured gap and below the
+    0.026 that doubling the steps per T alone makes here; a time scaling whose error differs by
+    sqrt(2) between the two set-ups (the viscosity entering dt squared, say) shifts one curve by
+    t* x sqrt(2), ~0.05 in S here (S ~ t*^0.35), and fails it.  The steps per T are held because the curve does
+    depend on them, a lattice effect that converges (S at t / T = 1: 0.364, 0.393, 0.428, 0.444,
+    0.447 at 9.6 k, 19 k, 38 k, 57 k, 76 k steps per T, RESULTS.md); the pair this test had before
+    (A 0.01 / 0.005, nu_e 0.1 / 0.2) changed both and differed by 0.053."""
     lab = _blobs()
     curves = []
-    for amp, nu in ((0.01, 0.1), (0.005, 0.2)):
+    for amp, nu in ((0.005, 0.1), (0.01, 0.2)):
         cfg = ImpregnationConfig(amplitude=amp, nu_electrolyte_lu=nu, viscosity_ratio=20.0,
                                  contact_angles_deg={"am": 30.0})
         s = ImpregnationSolver(lab, LEGEND, cfg)
         every = max(50, int(0.05 * s.capillary_time_s / s.dt_s))
         rows = _run(s, 30 * every, every)
         curves.append((rows[:, 0] / s.capillary_time_s, rows[:, 1]))
-    gained = [np.interp(1.5, *c) - np.interp(0.3, *c) for c in curves]
-    assert gained[0] > 0.1  # the front moves on through the window
-    assert gained[1] == pytest.approx(gained[0], rel=0.15), gained
+    assert curves[0][1][-1] - curves[0][1][0] > 0.2     # the front moves on through the window
+    grid = np.linspace(0.05, 1.5, 59)
+    gap = np.abs(np.interp(grid, *curves[0]) - np.interp(grid, *curves[1])).max()
+    assert gap < 0.015, gap
 
 
 def test_closed_collector_traps_the_air_of_a_dead_end():

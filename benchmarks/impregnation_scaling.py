@@ -1,0 +1,156 @@
+"""Impregnation: is the saturation curve S(t*) invariant when the Ohnesorge and capillary numbers change?
+
+In the viscous-capillary regime (inertia and gravity negligible, as at an electrode's pore scale:
+Reynolds ~1e-3, Bond ~1e-7) a layer of thickness L with pores of hydraulic radius r_h fills on the
+single time scale T = mu_e L^2 / (sigma r_h) (``docs/impregnation.md``): S against t* = t / T
+should not depend on anything else.  Two families of runs test that on one pore space (smoothed
+random blobs, porosity 0.5, periodic in every direction so that it tiles without a seam; contact
+angle 30 degrees; viscosity ratio 20; vent open; no overpressure), each to t* = 2:
+
+1. **Ohnesorge number** Oh = nu_e / sqrt(sigma r_h) (lattice units): the same 48 x 20 x 20 space
+   with the lattice tension (perturbation amplitude A, sigma = 2 A / 9) and the electrolyte's
+   lattice viscosity nu_e (the air's nu_e / 20) varied, Oh over a 4.9x range.  The lattice
+   steps per capillary time grow as nu_e / A, so these are the same physical filling run with
+   other lattice parameters.
+2. **Capillary number** of the front, Ca = mu_e u / sigma: the space stacked twice along z (the
+   same pores, the layer 2x thicker).  Washburn's law (front ~ sqrt(t)) makes the front half as
+   fast at the same saturation, so Ca halves, and S(t*) must still be the same curve since T grows
+   as L^2.  (In spontaneous filling of one geometry Ca ~ S r_h / (t* L) is fixed by the geometry,
+   so the lattice set-up alone cannot change it: the thickness can.)
+
+Reported per run: A, nu_e, the lattice steps per capillary time T, Oh, Ca (the front's mean speed
+until half the final saturation, as ``electrovox impregnate`` states it), S at t* = 0.25, 0.5, 1,
+1.5, 2, the saturation gained from t* = 0.3 to 1.5, steps and wall time; and the largest
+difference of S over t* in [0.3, 2] between runs that differ in Oh alone (the same steps per T)
+and between two layers and one.
+
+    .venv/bin/python benchmarks/impregnation_scaling.py [--write-results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import math
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from impregnation import blobs, write_section  # noqa: E402
+
+#: (amplitude A, electrolyte lattice viscosity nu_e, layers stacked along z); the first is the
+#: reference (the solver's defaults at M = 20).  Set-ups with equal nu_e / A take equal lattice steps
+#: per capillary time at other Ohnesorge numbers; the last two stack the layer twice.
+SETUPS = ((0.01, 0.1, 1), (0.03, 0.3, 1), (0.02, 0.1, 1), (0.005, 0.1, 1), (0.01, 0.2, 1), (0.015, 0.3, 1),
+          (0.01, 0.3, 1), (0.005, 0.2, 1), (0.0025, 0.1, 1), (0.01, 0.1, 2), (0.005, 0.2, 2))
+T_END = 2.0
+GRID = np.array([0.25, 0.5, 1.0, 1.5, 2.0])
+
+
+def pore_space(layers: int) -> np.ndarray:
+    """Labels (0 pore, 2 active material) of the blob space, stacked ``layers`` times along z."""
+    lab = np.where(blobs((48, 20, 20), porosity=0.5, sigma=2.5, seed=3), 0, 2).astype(np.uint8)
+    return np.concatenate([lab] * layers, axis=0)
+
+
+def run(amp: float, nu_e: float, layers: int) -> dict:
+    """Fill the space to t* = T_END with one lattice set-up; the curve and the dimensionless numbers."""
+    from electrovox.solvers.flow.impregnation import ImpregnationConfig, ImpregnationSolver
+    cfg = ImpregnationConfig(amplitude=amp, nu_electrolyte_lu=nu_e, viscosity_ratio=20.0,
+                             contact_angles_deg={"am": 30.0})
+    s = ImpregnationSolver(pore_space(layers), {0: "pore", 2: "am"}, cfg)
+    every = max(50, int(0.02 * s.capillary_time_s / s.dt_s))
+    t, sat, steps = [0.0], [s.saturation()], [0]
+    t0 = time.perf_counter()
+    while t[-1] < T_END:
+        s.advance(every)
+        s.step += every
+        t.append(s.time / s.capillary_time_s)
+        sat.append(s.saturation())
+        steps.append(s.step)
+    t, sat = np.array(t), np.array(sat)
+    # the front's mean speed until half the final saturation (as impregnate() states Ca)
+    half = int(np.argmax(sat >= sat[-1] / 2))
+    u_front = s.sample_shape[0] * sat[half] / max(1, steps[half])
+    sig, r_h = s.sigma_lu, s.hydraulic_radius_m / s.config.voxel_m
+    return {"A": amp, "nu_e": s.nu[0], "nu_a": s.nu[1], "layers": layers, "Oh": s.nu[0] / math.sqrt(sig * r_h),
+            "steps_per_T": s.capillary_time_s / s.dt_s,
+            "Ca": s.nu[0] * u_front / sig, "t": t, "S": sat, "S_at": np.interp(GRID, t, sat),
+            "gained": float(np.interp(1.5, t, sat) - np.interp(0.3, t, sat)), "steps": s.step,
+            "wall_s": time.perf_counter() - t0, "drift": s.observe()["density_drift"]}
+
+
+def largest_difference(a: dict, b: dict) -> float:
+    """max |S_a - S_b| over t* in [0.3, T_END] (both curves interpolated on one grid)."""
+    grid = np.linspace(0.3, T_END, 171)
+    return float(np.abs(np.interp(grid, a["t"], a["S"]) - np.interp(grid, b["t"], b["S"])).max())
+
+
+def render(rows: list[dict], a) -> str:
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = ["## Impregnation: the saturation curve against the Ohnesorge and capillary numbers", "",
+             f"Run {now} on {platform.processor() or platform.machine()}, 2 cores (load average "
+             f"{os.getloadavg()[0]:.1f}). Command: `.venv/bin/python benchmarks/impregnation_scaling.py"
+             f"{' --write-results' if a.write_results else ''}` (the module docstring says what is compared). "
+             "Blob space 48 x 20 x 20 (porosity 0.5, periodic), contact angle 30 degrees, viscosity ratio 20, "
+             "vent open, to t* = 2. Steps per T: lattice steps per capillary time (nu_e / A x the geometry). "
+             "max |dS| = the largest difference over t* in [0.3, 2] from the first row of the same layers "
+             "and steps per T (Oh alone changed), or, for two layers, from one layer with the same set-up.", "",
+             "| A | nu_e | layers | steps per T | Oh | Ca | S(t* 0.25) | S(0.5) | S(1) | S(1.5) | S(2) | "
+             "gained 0.3-1.5 | max \\|dS\\| | steps | wall s | density drift |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+
+    def partner(r):
+        """The run that r differs from in Oh alone (the first earlier one layer at its steps per T),
+        or, for a stack, one layer with the same set-up; None if there is none."""
+        if r["layers"] > 1:
+            same = [o for o in rows if o["layers"] == 1 and (o["A"], o["nu_e"]) == (r["A"], r["nu_e"])]
+        else:
+            same = [o for o in rows[:rows.index(r)]
+                    if o["layers"] == 1 and abs(o["steps_per_T"] / r["steps_per_T"] - 1) < 1e-6]
+        return same[0] if same else None
+
+    for r in rows:
+        s = " | ".join(f"{v:.3f}" for v in r["S_at"])
+        p = partner(r)
+        d = "-" if p is None else f"{largest_difference(r, p):.3f}"
+        lines.append(f"| {r['A']:g} | {r['nu_e']:g} | {r['layers']} | {r['steps_per_T']:.0f} | {r['Oh']:.2f} | "
+                     f"{r['Ca']:.4f} | {s} | {r['gained']:.3f} | {d} | {r['steps']} | {r['wall_s']:.0f} | "
+                     f"{r['drift']:.1e} |")
+    lines.append("")
+    for r in rows:
+        p = partner(r)
+        if p is not None and r["layers"] == 1:
+            lines.append(f"- Oh {p['Oh']:.2f} -> {r['Oh']:.2f} ({r['Oh'] / p['Oh']:.2f}x) at {r['steps_per_T']:.0f} "
+                         f"steps per T: max |dS| {largest_difference(r, p):.3f}.")
+        elif p is not None:
+            lines.append(f"- {r['layers']} layers against 1 (A {r['A']:g}, nu_e {r['nu_e']:g}): Ca {p['Ca']:.4f} -> "
+                         f"{r['Ca']:.4f} ({r['Ca'] / p['Ca']:.2f}x); max |dS| {largest_difference(r, p):.3f}; "
+                         f"S(1) {p['S_at'][2]:.3f} -> {r['S_at'][2]:.3f}.")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--write-results", action="store_true")
+    a = p.parse_args()
+    rows = []
+    for amp, nu, layers in SETUPS:
+        rows.append(run(amp, nu, layers))
+        r = rows[-1]
+        print({k: (v.round(4).tolist() if k == "S_at" else v) for k, v in r.items() if k not in ("t", "S")},
+              flush=True)
+    report = render(rows, a)
+    print(report)
+    if a.write_results:
+        write_section(report)
+
+
+if __name__ == "__main__":
+    main()
