@@ -12,6 +12,7 @@ Writes OUT.json ({"figures": {...}, "ok": true} or {"ok": false, "error": ...}).
 import json
 import os
 import sys
+import time
 import traceback
 
 from paraview import servermanager
@@ -72,13 +73,16 @@ def main(figdir, out_json):
         png = os.path.join(shots, fig["name"] + ".png")
         layout = GetLayout(view)
         # a GUI under load can capture a chart before it is drawn (a blank shot once in ~50 runs
-        # with two CI runs on 2 cores): up to two more renders and shots; a state that draws
-        # nothing stays blank and fails the test
-        for _ in range(3):
+        # with two CI runs on 2 cores; on ParaView 5.13 once a shot 1.8 % drawn after three
+        # immediate tries, 2026-12-08): up to seven more renders of every view and shots, with a
+        # growing pause for the GUI's event loop; a state that draws nothing stays blank and fails
+        for attempt in range(8):
             SaveScreenshot(png, layout or view, ImageResolution=[600, 400])
-            Render(view)                               # the widget on screen again after the offscreen shot
+            for v in views:                            # the widgets on screen again after the offscreen shot
+                Render(v)
             if _drawn_share(png) > 0.02:
                 break
+            time.sleep(0.25 * (attempt + 1))
         report[fig["name"]] = {"sources": sources, "views": [v.GetXMLName() for v in views], "png": png,
                                "in_layout": layout is not None}
     return report
