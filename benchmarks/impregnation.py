@@ -45,9 +45,13 @@ SAMPLE = ROOT.parent / "shared" / "data" / "real" / "nmc-1-cal_generatedCBD_brid
 BYTES_TWO_PHASE = 304 + 38 + 16 + 304 + 76 + 8 + 33 + 304
 
 
-def blobs(shape, porosity=0.35, sigma=2.0, seed=1):
+def blobs(shape, porosity=0.35, sigma=2.0, seed=1, zoom=1):
+    """Smoothed random blobs (periodic), ``porosity`` of ``shape`` True; with ``zoom`` > 1 the same
+    blobs on a grid ``zoom`` times finer (the smooth field interpolated, periodic, then cut)."""
     from scipy import ndimage
     f = ndimage.gaussian_filter(np.random.default_rng(seed).random(shape), sigma, mode="wrap")
+    if zoom != 1:
+        f = ndimage.zoom(f, zoom, order=3, mode="grid-wrap", grid_mode=True)
     return f > np.quantile(f, 1 - porosity)
 
 
@@ -92,6 +96,45 @@ def run_child(args: list, threads: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def front_depth(s) -> float:
+    """Depth of the electrolyte front below the inlet face, voxels: where the electrode's slice
+    saturation (pore voxels of one z slice, (1 + phi) / 2 averaged) first falls below 1/2, read
+    from the inlet down and interpolated linearly between slice centres (the thickness if no
+    slice is below 1/2, 0 if the first is)."""
+    phi = s.model.phase_field()[s.core]
+    e = np.where(s.pore, ((phi + 1.0) / 2.0).clip(0.0, 1.0), 0.0)
+    prof = (e.sum(axis=(1, 2)) / np.maximum(s.pore.sum(axis=(1, 2)), 1))[::-1]   # inlet (top z) first
+    below = np.nonzero(prof < 0.5)[0]
+    if below.size == 0:
+        return float(prof.size)
+    k = int(below[0])
+    if k == 0:
+        return 0.0
+    # slice k-1 (centre k - 0.5) >= 1/2 > slice k (centre k + 0.5)
+    return float(k - 0.5 + (prof[k - 1] - 0.5) / (prof[k - 1] - prof[k]))
+
+
+def fill_curve(s, every: int, t_end: float, front: bool = False) -> dict:
+    """Advance an ``ImpregnationSolver`` in chunks of ``every`` steps until t* >= ``t_end``; the
+    curve from t = 0: ``t`` (t*), ``S``, ``steps``, ``wall_s`` and, with ``front``, ``front``
+    (``front_depth``, voxels) at each sample (numpy arrays)."""
+    rec = {"t": [0.0], "S": [s.saturation()], "steps": [0]}
+    if front:
+        rec["front"] = [front_depth(s)]
+    t0 = time.perf_counter()
+    while rec["t"][-1] < t_end:
+        s.advance(every)
+        s.step += every
+        rec["t"].append(s.time / s.capillary_time_s)
+        rec["S"].append(s.saturation())
+        rec["steps"].append(s.step)
+        if front:
+            rec["front"].append(front_depth(s))
+    out = {k: np.array(v) for k, v in rec.items()}
+    out["wall_s"] = time.perf_counter() - t0
+    return out
+
+
 def viscosity_ratio_study(ratios=(5.0, 20.0, 50.0, 100.0)) -> list[dict]:
     from electrovox.solvers.flow.impregnation import ImpregnationConfig, ImpregnationSolver
     lab = np.where(blobs((48, 20, 20), porosity=0.5, sigma=2.5, seed=3), 0, 2).astype(np.uint8)
@@ -99,20 +142,13 @@ def viscosity_ratio_study(ratios=(5.0, 20.0, 50.0, 100.0)) -> list[dict]:
     for m in ratios:
         cfg = ImpregnationConfig(viscosity_ratio=m, contact_angles_deg={"am": 30.0})
         s = ImpregnationSolver(lab, {0: "pore", 2: "am"}, cfg)
-        every = max(50, int(0.05 * s.capillary_time_s / s.dt_s))
-        t, sat = [], []
-        t0 = time.perf_counter()
-        while s.time / s.capillary_time_s < 2.0:
-            s.advance(every)
-            s.step += every
-            t.append(s.time / s.capillary_time_s)
-            sat.append(s.saturation())
-        t, sat = np.array(t), np.array(sat)
+        c = fill_curve(s, max(50, int(0.05 * s.capillary_time_s / s.dt_s)), 2.0)
+        t, sat = c["t"], c["S"]
         hit = np.nonzero(sat >= 0.8)[0]
         rows.append({"M": m, "nu_e": s.nu[0], "nu_a": s.nu[1], "steps": s.step,
                      "S(0.5)": float(np.interp(0.5, t, sat)), "S(1)": float(np.interp(1.0, t, sat)),
                      "S(2)": float(sat[-1]), "t80": float(t[hit[0]]) if hit.size else None,
-                     "wall_s": time.perf_counter() - t0})
+                     "wall_s": c["wall_s"]})
         print(rows[-1], flush=True)
     return rows
 
@@ -238,6 +274,13 @@ def render(rows, seen, ratio, sample, a) -> str:
         lines += [f"| {k} | {sample.get(k)} |" for k in keys]
         lines.append("")
     return "\n".join(lines)
+
+
+def run_stamp() -> str:
+    """"Run <UTC date> on <cpu>, 2 cores (load average x)": the opening of a RESULTS section."""
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (f"Run {now} on {platform.processor() or platform.machine()}, 2 cores (load average "
+            f"{os.getloadavg()[0]:.1f})")
 
 
 def write_section(report: str) -> None:

@@ -25,25 +25,28 @@ until half the final saturation, as ``electrovox impregnate`` states it), S at t
 difference of S over t* in [0.3, 2] between runs that differ in Oh alone (the same steps per T)
 and between a stacked layer and one.
 
-    .venv/bin/python benchmarks/impregnation_scaling.py [--write-results]     # ~33 min on 2 cores
+3. **The front** (``--front``, a separate section): the depth of the electrolyte front below the
+   inlet against time, fitted to Washburn's law with the air's resistance (``washburn_fit``), for
+   the default set-up at one to four layers, one layer at other steps per T, the same blobs imaged
+   twice as finely, and one and two layers at M = 100.  If the filling were Washburn's in t*, the
+   fitted coefficient k would not change with the thickness.
+
+    .venv/bin/python benchmarks/impregnation_scaling.py [--write-results]           # ~33 min on 2 cores
+    .venv/bin/python benchmarks/impregnation_scaling.py --front [--write-results]   # ~30 min
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import math
-import os
-import platform
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from impregnation import blobs, write_section  # noqa: E402
+from impregnation import blobs, fill_curve, run_stamp, write_section  # noqa: E402
 
 #: (amplitude A, electrolyte lattice viscosity nu_e, layers stacked along z); the first is the
 #: reference (the solver's defaults at M = 20).  Set-ups with equal nu_e / A take equal lattice steps
@@ -54,28 +57,23 @@ T_END = 2.0
 GRID = np.array([0.25, 0.5, 1.0, 1.5, 2.0])
 
 
-def pore_space(layers: int) -> np.ndarray:
-    """Labels (0 pore, 2 active material) of the blob space, stacked ``layers`` times along z."""
-    lab = np.where(blobs((48, 20, 20), porosity=0.5, sigma=2.5, seed=3), 0, 2).astype(np.uint8)
+def pore_space(layers: int, zoom: int = 1) -> np.ndarray:
+    """Labels (0 pore, 2 active material) of the blob space, stacked ``layers`` times along z (with
+    ``zoom``, imaged at 1 / zoom of the voxel size)."""
+    lab = np.where(blobs((48, 20, 20), porosity=0.5, sigma=2.5, seed=3, zoom=zoom), 0, 2).astype(np.uint8)
     return np.concatenate([lab] * layers, axis=0)
 
 
-def run(amp: float, nu_e: float, layers: int) -> dict:
-    """Fill the space to t* = T_END with one lattice set-up; the curve and the dimensionless numbers."""
+def run(amp: float, nu_e: float, layers: int, t_end: float = T_END, front: bool = False, zoom: int = 1,
+        ratio: float = 20.0) -> dict:
+    """Fill the space to t* = ``t_end`` with one lattice set-up; the curve (with ``front``, also the
+    front's depth, voxels, at each sample) and the dimensionless numbers."""
     from electrovox.solvers.flow.impregnation import ImpregnationConfig, ImpregnationSolver
-    cfg = ImpregnationConfig(amplitude=amp, nu_electrolyte_lu=nu_e, viscosity_ratio=20.0,
+    cfg = ImpregnationConfig(amplitude=amp, nu_electrolyte_lu=nu_e, viscosity_ratio=ratio,
                              contact_angles_deg={"am": 30.0})
-    s = ImpregnationSolver(pore_space(layers), {0: "pore", 2: "am"}, cfg)
-    every = max(50, int(0.02 * s.capillary_time_s / s.dt_s))
-    t, sat, steps = [0.0], [s.saturation()], [0]
-    t0 = time.perf_counter()
-    while t[-1] < T_END:
-        s.advance(every)
-        s.step += every
-        t.append(s.time / s.capillary_time_s)
-        sat.append(s.saturation())
-        steps.append(s.step)
-    t, sat = np.array(t), np.array(sat)
+    s = ImpregnationSolver(pore_space(layers, zoom), {0: "pore", 2: "am"}, cfg)
+    c = fill_curve(s, max(50, int(0.02 * s.capillary_time_s / s.dt_s)), t_end, front=front)
+    t, sat, steps = c["t"], c["S"], c["steps"]
     # the front's mean speed until half the final saturation (as impregnate() states Ca)
     half = int(np.argmax(sat >= sat[-1] / 2))
     u_front = s.sample_shape[0] * sat[half] / max(1, steps[half])
@@ -84,7 +82,8 @@ def run(amp: float, nu_e: float, layers: int) -> dict:
             "steps_per_T": s.capillary_time_s / s.dt_s,
             "Ca": s.nu[0] * u_front / sig, "t": t, "S": sat, "S_at": np.interp(GRID, t, sat),
             "gained": float(np.interp(1.5, t, sat) - np.interp(0.3, t, sat)), "steps": s.step,
-            "wall_s": time.perf_counter() - t0, "drift": s.observe()["density_drift"]}
+            "wall_s": c["wall_s"], "drift": s.observe()["density_drift"], "L": s.sample_shape[0],
+            "M": s.config.viscosity_ratio, "zoom": zoom, "front": c.get("front"), "step_at": steps}
 
 
 def largest_difference(a: dict, b: dict) -> float:
@@ -94,10 +93,8 @@ def largest_difference(a: dict, b: dict) -> float:
 
 
 def render(rows: list[dict], a) -> str:
-    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = ["## Impregnation: the saturation curve against the Ohnesorge and capillary numbers", "",
-             f"Run {now} on {platform.processor() or platform.machine()}, 2 cores (load average "
-             f"{os.getloadavg()[0]:.1f}). Command: `.venv/bin/python benchmarks/impregnation_scaling.py"
+             f"{run_stamp()}. Command: `.venv/bin/python benchmarks/impregnation_scaling.py"
              f"{' --write-results' if a.write_results else ''}` (the module docstring says what is compared). "
              "Blob space 48 x 20 x 20 (porosity 0.5, periodic), contact angle 30 degrees, viscosity ratio 20, "
              "vent open, to t* = 2. Steps per T: lattice steps per capillary time (nu_e / A x the geometry). "
@@ -137,10 +134,83 @@ def render(rows: list[dict], a) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: the front study (``--front``): (A, nu_e, layers, t* to run to, zoom, viscosity ratio M): the default
+#: set-up at one to four layers; one layer at 0.5x, 2x and 4x its steps per capillary time; one layer
+#: imaged twice as finely (the same blobs; L and r_h x 2 in voxels, so 2x the steps per T: compare
+#: with the 2x row); one and two layers with the air 5x less viscous (M = 100, nu_e / A as the default).
+FRONT_SETUPS = ((0.01, 0.1, 1, 2.0, 1, 20), (0.01, 0.1, 2, 2.0, 1, 20), (0.01, 0.1, 3, 1.5, 1, 20),
+                (0.01, 0.1, 4, 1.0, 1, 20), (0.02, 0.1, 1, 2.0, 1, 20), (0.005, 0.1, 1, 2.0, 1, 20),
+                (0.005, 0.2, 1, 2.0, 1, 20), (0.01, 0.1, 1, 1.5, 2, 20), (0.03, 0.3, 1, 1.5, 1, 100),
+                (0.03, 0.3, 2, 1.5, 1, 100))
+FIT = (0.25, 1.0)
+
+
+def washburn_fit(r: dict) -> dict:
+    """Fit the front's depth X (voxels) over t* in ``FIT`` to Washburn's law for electrolyte (viscosity
+    mu) displacing air (mu / M) through a layer of thickness L: (X + (L - X) / M) dX/dt = K, or
+
+        g(X) = (1 - 1/M) X^2 / 2 + (L / M) X = K t + c     (t in lattice steps).
+
+    K (voxel^2 per step) is the Washburn coefficient; the intercept c (voxel^2) is a head start
+    (c > 0: the front behaves as if it had started ``offset`` voxels deep) or a delay (c < 0), and
+    ``delay_T`` = -c / K in units of this run's capillary time.  In t* the law reads
+    G(x) = k t* + c / L^2 with x = X / L, G = g / L^2 and k = K (steps per T) / L^2: a k that does not
+    change with L is Washburn's invariance, and c / L^2 is what separates thin from thick layers."""
+    t, x_vox, st, big_l, m = r["t"], r["front"], r["step_at"], r["L"], r["M"]
+    sel = (t >= FIT[0]) & (t <= FIT[1]) & (x_vox < 0.9 * big_l)
+    a2, b = (1 - 1 / m) / 2, big_l / m
+    coef, icpt = np.polyfit(st[sel], a2 * x_vox[sel] ** 2 + b * x_vox[sel], 1)
+
+    def depth(g):   # the root X >= 0 of a2 X^2 + b X = g (g >= 0)
+        return (-b + np.sqrt(b * b + 4 * a2 * g)) / (2 * a2)
+    fitted = depth(np.maximum(coef * st[sel] + icpt, 0.0))
+    return {"K": coef, "c": icpt, "offset": math.copysign(float(depth(abs(icpt))), icpt),
+            "delay_T": -icpt / coef / r["steps_per_T"], "k": coef * r["steps_per_T"] / big_l ** 2,
+            "rms": float(np.sqrt(np.mean((fitted - x_vox[sel]) ** 2))),
+            "exponent": float(np.polyfit(np.log(t[sel]), np.log(x_vox[sel]), 1)[0]),
+            "x_at": np.interp([0.25, 0.5, 1.0], t, x_vox / big_l), "n": int(sel.sum())}
+
+
+def render_front(rows: list[dict]) -> str:
+    lines = ["## Impregnation: the front's depth against the layer's thickness", "",
+             f"{run_stamp()}. Command: `.venv/bin/python benchmarks/impregnation_scaling.py --front"
+             "` (`washburn_fit` says what is fitted). The blob space of the section above (48 x 20 x 20, "
+             "stacked 1-4 times along z), theta 30 degrees, vent open. X = the front's depth below the "
+             "inlet (the first slice under half filled); fitted over t* 0.25-1 to (X + (L - X)/M) dX/dt = K: "
+             "g(X) = K t + c. k = K x steps per T / L^2 (the law in t*); offset: the depth at which a "
+             "front obeying the law all along would have started (c > 0); delay: -c / K in T.", "",
+             "| M | A | nu_e | layers | zoom | L | steps per T | X/L at t* 0.25 | 0.5 | 1 | exponent | K (voxel^2 per "
+             "1000 steps) | c (voxel^2) | offset (voxels) | delay (T) | k | rms of fit (voxels) | S(1) | wall s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        f = r["fit"]
+        x = " | ".join(f"{v:.3f}" for v in f["x_at"])
+        lines.append(f"| {r['M']:g} | {r['A']:g} | {r['nu_e']:g} | {r['layers']} | {r['zoom']} | {r['L']} | "
+                     f"{r['steps_per_T']:.0f} | {x} | "
+                     f"{f['exponent']:.3f} | {f['K'] * 1e3:.4f} | {f['c']:.1f} | {f['offset']:.2f} | "
+                     f"{f['delay_T']:.4f} | {f['k']:.4f} | {f['rms']:.2f} | {np.interp(1.0, r['t'], r['S']):.3f} | "
+                     f"{r['wall_s']:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--write-results", action="store_true")
+    p.add_argument("--front", action="store_true", help="the front study (FRONT_SETUPS, ~30 min) instead")
     a = p.parse_args()
+    if a.front:
+        rows = []
+        for amp, nu, layers, t_end, zoom, ratio in FRONT_SETUPS:
+            r = run(amp, nu, layers, t_end, front=True, zoom=zoom, ratio=ratio)
+            r["fit"] = washburn_fit(r)
+            rows.append(r)
+            print({k: (v.round(4).tolist() if isinstance(v, np.ndarray) else v) for k, v in r["fit"].items()},
+                  r["layers"], r["A"], r["nu_e"], round(r["wall_s"]), flush=True)
+        report = render_front(rows)
+        print(report)
+        if a.write_results:
+            write_section(report)
+        return
     rows = []
     for amp, nu, layers in SETUPS:
         rows.append(run(amp, nu, layers))
