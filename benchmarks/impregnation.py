@@ -96,31 +96,37 @@ def run_child(args: list, threads: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def front_depth(s) -> float:
-    """Depth of the electrolyte front below the inlet face, voxels: where the electrode's slice
-    saturation (pore voxels of one z slice, (1 + phi) / 2 averaged) first falls below 1/2, read
-    from the inlet down and interpolated linearly between slice centres (the thickness if no
-    slice is below 1/2, 0 if the first is)."""
+def slice_profile(s) -> np.ndarray:
+    """Electrolyte saturation of each z slice of the electrode's pores ((1 + phi) / 2 averaged over
+    the slice's pore voxels), inlet (top z) first, shape (nz,)."""
     phi = s.model.phase_field()[s.core]
     e = np.where(s.pore, ((phi + 1.0) / 2.0).clip(0.0, 1.0), 0.0)
-    prof = (e.sum(axis=(1, 2)) / np.maximum(s.pore.sum(axis=(1, 2)), 1))[::-1]   # inlet (top z) first
-    below = np.nonzero(prof < 0.5)[0]
-    if below.size == 0:
-        return float(prof.size)
-    k = int(below[0])
-    if k == 0:
+    return (e.sum(axis=(1, 2)) / np.maximum(s.pore.sum(axis=(1, 2)), 1))[::-1]
+
+
+def front_depth(prof: np.ndarray) -> float:
+    """Depth of the electrolyte front below the inlet face, voxels, from ``slice_profile``: the
+    leading edge of the half-filled slices (the deepest slice at or above 1/2 and the next,
+    interpolated linearly between their centres; 0 if none is, the thickness if the last is).
+    The leading edge, not the first slice below 1/2, so that air trapped behind the front in one
+    slice does not stop the front there."""
+    above = np.nonzero(prof >= 0.5)[0]
+    if above.size == 0:
         return 0.0
-    # slice k-1 (centre k - 0.5) >= 1/2 > slice k (centre k + 0.5)
-    return float(k - 0.5 + (prof[k - 1] - 0.5) / (prof[k - 1] - prof[k]))
+    k = int(above[-1])
+    if k == prof.size - 1:
+        return float(prof.size)
+    # slice k (centre k + 0.5) >= 1/2 > slice k + 1 (centre k + 1.5)
+    return float(k + 0.5 + (prof[k] - 0.5) / (prof[k] - prof[k + 1]))
 
 
 def fill_curve(s, every: int, t_end: float, front: bool = False) -> dict:
     """Advance an ``ImpregnationSolver`` in chunks of ``every`` steps until t* >= ``t_end``; the
-    curve from t = 0: ``t`` (t*), ``S``, ``steps``, ``wall_s`` and, with ``front``, ``front``
-    (``front_depth``, voxels) at each sample (numpy arrays)."""
+    curve from t = 0: ``t`` (t*), ``S``, ``steps``, ``wall_s`` and, with ``front``, ``profile``
+    (``slice_profile``, one row per sample) and ``front`` (``front_depth``, voxels), numpy arrays."""
     rec = {"t": [0.0], "S": [s.saturation()], "steps": [0]}
     if front:
-        rec["front"] = [front_depth(s)]
+        rec["profile"] = [slice_profile(s)]
     t0 = time.perf_counter()
     while rec["t"][-1] < t_end:
         s.advance(every)
@@ -129,8 +135,10 @@ def fill_curve(s, every: int, t_end: float, front: bool = False) -> dict:
         rec["S"].append(s.saturation())
         rec["steps"].append(s.step)
         if front:
-            rec["front"].append(front_depth(s))
+            rec["profile"].append(slice_profile(s))
     out = {k: np.array(v) for k, v in rec.items()}
+    if front:
+        out["front"] = np.array([front_depth(p) for p in out["profile"]])
     out["wall_s"] = time.perf_counter() - t0
     return out
 
