@@ -109,9 +109,9 @@ def test_curves_collapse_in_capillary_time():
     0.026 that doubling the steps per T alone makes here; a time scaling whose error differs by
     sqrt(2) between the two set-ups (the viscosity entering dt squared, say) shifts one curve by
     t* x sqrt(2), ~0.05 in S here (S ~ t*^0.35), and fails it.  The steps per T are held because the curve does
-    depend on them, a lattice effect that converges (S at t / T = 1: 0.364, 0.393, 0.428, 0.444,
-    0.447 at 9.6 k, 19 k, 38 k, 57 k, 76 k steps per T, RESULTS.md); the pair this test had before
-    (A 0.01 / 0.005, nu_e 0.1 / 0.2) changed both and differed by 0.053."""
+    depend on them, a lattice effect (S at t / T = 1: 0.364, 0.393, 0.428, 0.444, 0.447 at 9.6 k,
+    19 k, 38 k, 57 k, 76 k steps per T, then 0.476 at 229 k in another pattern, RESULTS.md); the
+    pair this test had before (A 0.01 / 0.005, nu_e 0.1 / 0.2) changed both and differed by 0.053."""
     lab = _blobs()
     curves = []
     for amp, nu in ((0.005, 0.1), (0.01, 0.2)):
