@@ -33,6 +33,8 @@ and between a stacked layer and one.
 
     .venv/bin/python benchmarks/impregnation_scaling.py [--write-results]           # ~33 min on 2 cores
     .venv/bin/python benchmarks/impregnation_scaling.py --front [--write-results]   # ~30 min
+    .venv/bin/python benchmarks/impregnation_scaling.py --films [--write-results]   # ~4 min: the electrolyte
+                                                  # ahead of the front, at the solid and away from it
 """
 
 from __future__ import annotations
@@ -206,11 +208,60 @@ def render_front(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: the film check (``--films``): one layer at 19 k, 76 k and 229 k steps per capillary time, to t* = 1.
+FILM_SETUPS = ((0.01, 0.1), (0.005, 0.2), (0.0025, 0.3))
+
+
+def films() -> str:
+    """Where the electrolyte ahead of the front sits: in the slices 2 to 14 voxels deeper than the
+    front at t* = 1, the mean electrolyte fraction of the pore voxels touching the solid (26
+    neighbours) against the others, and by the distance to the solid (1, 2, 3, >= 4 voxels); a film
+    creeping ahead along the solid fills the first far more than the rest."""
+    from scipy import ndimage
+
+    from electrovox.solvers.flow.impregnation import ImpregnationConfig, ImpregnationSolver
+    lab = pore_space(1)
+    pore = lab == 0
+    touching = pore & ndimage.binary_dilation(~pore, structure=np.ones((3, 3, 3)))
+    dist = np.floor(ndimage.distance_transform_edt(pore))
+    nz = lab.shape[0]
+    lines = ["## Impregnation: where the electrolyte ahead of the front sits", "",
+             f"{run_stamp()}. Command: `.venv/bin/python benchmarks/impregnation_scaling.py --films` (`films` says "
+             "what is measured). One layer of the blob space above, theta 30 degrees, M = 20, to t* = 1; the zone: "
+             "the slices 2-14 voxels deeper than the front.", "",
+             "| A | nu_e | steps per T | front (voxels) | S | zone's electrolyte | touching the solid | not touching | "
+             "at distance 1 / 2 / 3 / >= 4 | wall s |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for amp, nu in FILM_SETUPS:
+        cfg = ImpregnationConfig(amplitude=amp, nu_electrolyte_lu=nu, viscosity_ratio=20.0,
+                                 contact_angles_deg={"am": 30.0})
+        s = ImpregnationSolver(lab, {0: "pore", 2: "am"}, cfg)
+        c = fill_curve(s, max(50, int(0.02 * s.capillary_time_s / s.dt_s)), 1.0, front=True)
+        e = ((s.model.phase_field()[s.core] + 1.0) / 2.0).clip(0.0, 1.0)
+        x = float(c["front"][-1])
+        zone = np.zeros_like(pore)
+        zone[max(0, nz - int(x) - 14):nz - int(x) - 2] = True        # z counts up from the vent; the inlet is on top
+        zp = zone & pore
+        shells = [zp & (dist == k) for k in (1, 2, 3)] + [zp & (dist >= 4)]
+        by_d = " / ".join(f"{e[m].mean():.2f}" for m in shells)
+        lines.append(f"| {amp:g} | {nu:g} | {s.capillary_time_s / s.dt_s:.0f} | {x:.1f} | {c['S'][-1]:.3f} | "
+                     f"{e[zp].mean():.3f} | {e[zp & touching].mean():.3f} | {e[zp & ~touching].mean():.3f} | {by_d} | "
+                     f"{c['wall_s']:.0f} |")
+        print(lines[-1], flush=True)
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--write-results", action="store_true")
     p.add_argument("--front", action="store_true", help="the front study (FRONT_SETUPS, ~30 min) instead")
+    p.add_argument("--films", action="store_true", help="the film check (FILM_SETUPS, ~4 min) instead")
     a = p.parse_args()
+    if a.films:
+        report = films()
+        print(report)
+        if a.write_results:
+            write_section(report)
+        return
     if a.front:
         rows = []
         for amp, nu, layers, t_end, zoom, ratio in FRONT_SETUPS:
