@@ -33,7 +33,7 @@ and between a stacked layer and one.
 
     .venv/bin/python benchmarks/impregnation_scaling.py [--write-results]           # ~33 min on 2 cores
     .venv/bin/python benchmarks/impregnation_scaling.py --front [--write-results]   # ~30 min
-    .venv/bin/python benchmarks/impregnation_scaling.py --films [--write-results]   # ~4 min: the electrolyte
+    .venv/bin/python benchmarks/impregnation_scaling.py --films [--write-results]   # ~8 min: the electrolyte
                                                   # ahead of the front, at the solid and away from it
 """
 
@@ -67,12 +67,12 @@ def pore_space(layers: int, zoom: int = 1) -> np.ndarray:
 
 
 def run(amp: float, nu_e: float, layers: int, t_end: float = T_END, front: bool = False, zoom: int = 1,
-        ratio: float = 20.0) -> dict:
+        ratio: float = 20.0, theta: float = 30.0) -> dict:
     """Fill the space to t* = ``t_end`` with one lattice set-up; the curve (with ``front``, also the
     front's depth, voxels, at each sample) and the dimensionless numbers."""
     from electrovox.solvers.flow.impregnation import ImpregnationConfig, ImpregnationSolver
     cfg = ImpregnationConfig(amplitude=amp, nu_electrolyte_lu=nu_e, viscosity_ratio=ratio,
-                             contact_angles_deg={"am": 30.0})
+                             contact_angles_deg={"am": theta})
     s = ImpregnationSolver(pore_space(layers, zoom), {0: "pore", 2: "am"}, cfg)
     c = fill_curve(s, max(50, int(0.02 * s.capillary_time_s / s.dt_s)), t_end, front=front)
     t, sat, steps = c["t"], c["S"], c["steps"]
@@ -208,8 +208,10 @@ def render_front(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-#: the film check (``--films``): one layer at 19 k, 76 k and 229 k steps per capillary time, to t* = 1.
+#: the film check (``--films``): one layer at 19 k, 76 k and 229 k steps per capillary time, to t* = 1,
+#: at contact angles of 30 and 60 degrees.
 FILM_SETUPS = ((0.01, 0.1), (0.005, 0.2), (0.0025, 0.3))
+FILM_ANGLES = (30.0, 60.0)
 
 
 def films() -> str:
@@ -227,13 +229,14 @@ def films() -> str:
     nz = lab.shape[0]
     lines = ["## Impregnation: where the electrolyte ahead of the front sits", "",
              f"{run_stamp()}. Command: `.venv/bin/python benchmarks/impregnation_scaling.py --films` (`films` says "
-             "what is measured). One layer of the blob space above, theta 30 degrees, M = 20, to t* = 1; the zone: "
+             "what is measured). One layer of the blob space above, M = 20, to t* = 1; the zone: "
              "the slices 2-14 voxels deeper than the front.", "",
-             "| A | nu_e | steps per T | front (voxels) | S | zone's electrolyte | touching the solid | not touching | "
-             "at distance 1 / 2 / 3 / >= 4 | wall s |", "|---|---|---|---|---|---|---|---|---|---|"]
-    for amp, nu in FILM_SETUPS:
+             "| theta | A | nu_e | steps per T | front (voxels) | S | zone's electrolyte | touching the solid | "
+             "not touching | "
+             "at distance 1 / 2 / 3 / >= 4 | wall s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for theta, (amp, nu) in ((th, su) for th in FILM_ANGLES for su in FILM_SETUPS):
         cfg = ImpregnationConfig(amplitude=amp, nu_electrolyte_lu=nu, viscosity_ratio=20.0,
-                                 contact_angles_deg={"am": 30.0})
+                                 contact_angles_deg={"am": theta})
         s = ImpregnationSolver(lab, {0: "pore", 2: "am"}, cfg)
         c = fill_curve(s, max(50, int(0.02 * s.capillary_time_s / s.dt_s)), 1.0, front=True)
         e = ((s.model.phase_field()[s.core] + 1.0) / 2.0).clip(0.0, 1.0)
@@ -243,7 +246,8 @@ def films() -> str:
         zp = zone & pore
         shells = [zp & (dist == k) for k in (1, 2, 3)] + [zp & (dist >= 4)]
         by_d = " / ".join(f"{e[m].mean():.2f}" for m in shells)
-        lines.append(f"| {amp:g} | {nu:g} | {s.capillary_time_s / s.dt_s:.0f} | {x:.1f} | {c['S'][-1]:.3f} | "
+        lines.append(f"| {theta:g} | {amp:g} | {nu:g} | {s.capillary_time_s / s.dt_s:.0f} | {x:.1f} | "
+                     f"{c['S'][-1]:.3f} | "
                      f"{e[zp].mean():.3f} | {e[zp & touching].mean():.3f} | {e[zp & ~touching].mean():.3f} | {by_d} | "
                      f"{c['wall_s']:.0f} |")
         print(lines[-1], flush=True)
@@ -254,7 +258,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--write-results", action="store_true")
     p.add_argument("--front", action="store_true", help="the front study (FRONT_SETUPS, ~30 min) instead")
-    p.add_argument("--films", action="store_true", help="the film check (FILM_SETUPS, ~4 min) instead")
+    p.add_argument("--films", action="store_true", help="the film check (FILM_SETUPS x FILM_ANGLES, ~8 min) instead")
     a = p.parse_args()
     if a.films:
         report = films()
