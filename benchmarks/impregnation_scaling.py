@@ -69,7 +69,8 @@ def pore_space(layers: int, zoom: int = 1) -> np.ndarray:
 def run(amp: float, nu_e: float, layers: int, t_end: float = T_END, front: bool = False, zoom: int = 1,
         ratio: float = 20.0, theta: float = 30.0) -> dict:
     """Fill the space to t* = ``t_end`` with one lattice set-up; the curve (with ``front``, also the
-    front's depth, voxels, at each sample) and the dimensionless numbers."""
+    slice profiles and the front's depth, voxels, at each sample, and the electrolyte fraction of
+    every electrode voxel at the end) and the dimensionless numbers."""
     from electrovox.solvers.flow.impregnation import ImpregnationConfig, ImpregnationSolver
     cfg = ImpregnationConfig(amplitude=amp, nu_electrolyte_lu=nu_e, viscosity_ratio=ratio,
                              contact_angles_deg={"am": theta})
@@ -86,7 +87,8 @@ def run(amp: float, nu_e: float, layers: int, t_end: float = T_END, front: bool 
             "gained": float(np.interp(1.5, t, sat) - np.interp(0.3, t, sat)), "steps": s.step,
             "wall_s": c["wall_s"], "drift": s.observe()["density_drift"], "L": s.sample_shape[0],
             "M": s.config.viscosity_ratio, "zoom": zoom, "front": c.get("front"), "profile": c.get("profile"),
-            "step_at": steps}
+            "step_at": steps,
+            "electrolyte": ((s.model.phase_field()[s.core] + 1.0) / 2.0).clip(0.0, 1.0) if front else None}
 
 
 def largest_difference(a: dict, b: dict) -> float:
@@ -220,8 +222,6 @@ def films() -> str:
     neighbours) against the others, and by the distance to the solid (1, 2, 3, >= 4 voxels); a film
     creeping ahead along the solid fills the first far more than the rest."""
     from scipy import ndimage
-
-    from electrovox.solvers.flow.impregnation import ImpregnationConfig, ImpregnationSolver
     lab = pore_space(1)
     pore = lab == 0
     touching = pore & ndimage.binary_dilation(~pore, structure=np.ones((3, 3, 3)))
@@ -235,21 +235,16 @@ def films() -> str:
              "not touching | "
              "at distance 1 / 2 / 3 / >= 4 | wall s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for theta, (amp, nu) in ((th, su) for th in FILM_ANGLES for su in FILM_SETUPS):
-        cfg = ImpregnationConfig(amplitude=amp, nu_electrolyte_lu=nu, viscosity_ratio=20.0,
-                                 contact_angles_deg={"am": theta})
-        s = ImpregnationSolver(lab, {0: "pore", 2: "am"}, cfg)
-        c = fill_curve(s, max(50, int(0.02 * s.capillary_time_s / s.dt_s)), 1.0, front=True)
-        e = ((s.model.phase_field()[s.core] + 1.0) / 2.0).clip(0.0, 1.0)
-        x = float(c["front"][-1])
+        r = run(amp, nu, 1, 1.0, front=True, theta=theta)
+        e, x = r["electrolyte"], float(r["front"][-1])
         zone = np.zeros_like(pore)
         zone[max(0, nz - int(x) - 14):nz - int(x) - 2] = True        # z counts up from the vent; the inlet is on top
         zp = zone & pore
         shells = [zp & (dist == k) for k in (1, 2, 3)] + [zp & (dist >= 4)]
         by_d = " / ".join(f"{e[m].mean():.2f}" for m in shells)
-        lines.append(f"| {theta:g} | {amp:g} | {nu:g} | {s.capillary_time_s / s.dt_s:.0f} | {x:.1f} | "
-                     f"{c['S'][-1]:.3f} | "
+        lines.append(f"| {theta:g} | {amp:g} | {nu:g} | {r['steps_per_T']:.0f} | {x:.1f} | {r['S'][-1]:.3f} | "
                      f"{e[zp].mean():.3f} | {e[zp & touching].mean():.3f} | {e[zp & ~touching].mean():.3f} | {by_d} | "
-                     f"{c['wall_s']:.0f} |")
+                     f"{r['wall_s']:.0f} |")
         print(lines[-1], flush=True)
     return "\n".join(lines) + "\n"
 
